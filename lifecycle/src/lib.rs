@@ -7,4 +7,16 @@
 // Hostile policy text must never take the process down: no panicking shortcuts outside tests.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod decide;
+pub mod diagnostic;
+pub mod diff;
+pub mod digest;
+pub mod dry_run;
+pub mod inherits;
+pub mod json;
+pub mod lint;
+pub mod model;
+pub mod packet;
+pub mod plan;
+pub mod schema;
 pub mod value;

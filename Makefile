@@ -1,0 +1,52 @@
+# CAVRA Policy Lifecycle. `make run` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run build test setup site site-release server check fmt clippy unit wasm e2e bench watch clean-site
+
+## run: install what is missing, build the release binary and site, and serve on :3000
+run: build
+	./target/release/cavra serve
+
+## build: the release binary target/release/cavra and the site in target/site
+build: setup
+	scripts/build-site.sh release
+	cargo build --release -p server
+
+## test: everything CI checks
+test: setup fmt clippy unit wasm e2e
+
+setup:
+	@scripts/setup.sh
+
+fmt:
+	cargo fmt --all --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend --lib --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	scripts/test-db.sh cargo test --workspace
+
+wasm:
+	cargo build -p lifecycle --target wasm32-unknown-unknown
+
+site:
+	scripts/build-site.sh debug
+
+server:
+	cargo build -p server
+
+e2e: site server
+	node end2end/run.mjs
+
+## bench: criterion benchmarks of the lifecycle core
+bench:
+	cargo bench -p lifecycle
+
+## watch: edit-reload loop through cargo-leptos (installed on first use, ~15 min once)
+watch: setup
+	@[ "$$(cargo leptos --version 2>/dev/null)" = "cargo-leptos 0.3.10" ] || cargo install cargo-leptos --locked --version 0.3.10
+	cargo leptos watch

@@ -1,0 +1,3 @@
+//! Server functions, grouped by area. Each runs on the server and is called from the browser.
+
+pub mod counter;

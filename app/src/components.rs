@@ -1,0 +1,4 @@
+//! Pages and components.
+
+pub mod home;
+pub mod policy_editor;

@@ -1,0 +1,70 @@
+//! The home page: proves the full path (SSR, hydration, server function, database, editor).
+
+use leptos::prelude::*;
+
+use crate::api::counter::{click_count, RecordClick};
+use crate::components::policy_editor::PolicyEditor;
+
+/// A small policy pack shown in the editor on the home page.
+const SAMPLE_POLICY: &str = "\
+metadata:
+  id: cavra-starter
+  title: Starter policy
+  description: A first policy pack.
+  version: 0.1.0
+filesystem:
+  block_read:
+    - \".env\"
+commands:
+  allow:
+    - \"pytest*\"
+";
+
+/// The landing page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let record = ServerAction::<RecordClick>::new();
+    let count = Resource::new(move || record.version().get(), |_| click_count());
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects run only in the browser, so this flips once hydration has happened.
+    Effect::new(move |_| set_hydrated.set(true));
+
+    let count_text = move || {
+        count.get().map(|result| match result {
+            Ok(n) => n.to_string(),
+            Err(error) => format!("error: {error}"),
+        })
+    };
+
+    view! {
+        <section class="card">
+            <h1>"Policy lifecycle workspace"</h1>
+            <p>
+                "Status: "
+                <span id="status" data-hydrated=move || hydrated.get().to_string()>
+                    {move || if hydrated.get() { "hydrated" } else { "server-rendered" }}
+                </span>
+            </p>
+            <p>
+                <button
+                    id="inc"
+                    type="button"
+                    disabled=move || !hydrated.get() || record.pending().get()
+                    on:click=move |_| {
+                        record.dispatch(RecordClick {});
+                    }
+                >
+                    "Record a click"
+                </button>
+                " Stored clicks: "
+                <Transition fallback=|| view! { <span id="count">"…"</span> }>
+                    <span id="count">{count_text}</span>
+                </Transition>
+            </p>
+        </section>
+        <section class="card">
+            <h2>"Policy editor"</h2>
+            <PolicyEditor initial=SAMPLE_POLICY />
+        </section>
+    }
+}

@@ -1,0 +1,114 @@
+// A small browser-test harness: starts `cavra serve` on a free loopback port with its own data
+// directory, drives Debian's Chromium through playwright-core, and prints `N passed, N failed`.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(new URL('..', import.meta.url).pathname);
+export const ARTIFACTS = join(ROOT, 'end2end', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const BIN = process.env.CAVRA_BIN ?? join(ROOT, 'target', 'debug', 'cavra');
+const SITE = process.env.CAVRA_SITE_ROOT ?? join(ROOT, 'target', 'site');
+
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), 'cavra-e2e-'));
+}
+
+function serverEnv(extra) {
+  const env = { ...process.env, ...extra };
+  // The suite's servers use their own SQLite file unless a test says otherwise.
+  if (!('DATABASE_URL' in extra)) delete env.DATABASE_URL;
+  return env;
+}
+
+// Starts the server and resolves with { url, stop } once it prints its address.
+export function startServer({ dataDir, extraArgs = [], env = {} }) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      BIN,
+      ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--site-root', SITE, ...extraArgs],
+      { env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 30 s:\n${stderr}`));
+    }, 30_000);
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.on('data', (chunk) => {
+      const match = /serving on (http:\/\/\S+)/.exec(String(chunk));
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({
+          url: match[1],
+          stop: () => new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+// Opens a page and fails the test on any uncaught page error or console error.
+export async function openPage(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') page.errors.push(message.text());
+  });
+  await page.goto(url);
+  return page;
+}
+
+export async function waitHydrated(page) {
+  await page.waitForSelector('#status[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+export function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+// Runs tests in order; each is { name, fn }. Exits non-zero when any fails.
+export async function run(tests) {
+  let passed = 0;
+  let failed = 0;
+  const browser = await launchBrowser();
+  try {
+    for (const test of tests) {
+      const started = Date.now();
+      try {
+        await test.fn({ browser });
+        passed += 1;
+        console.log(`ok   ${test.name} (${Date.now() - started} ms)`);
+      } catch (error) {
+        failed += 1;
+        console.log(`FAIL ${test.name}: ${error.stack ?? error}`);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,5 @@
+-- Named counters; the home page's click counter proves the browser → server → database path.
+CREATE TABLE counters (
+    name  TEXT    PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+);

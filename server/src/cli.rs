@@ -1,0 +1,169 @@
+//! Command-line interface: `cavra serve` and (later) the `cavra policy …` commands.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::db::Database;
+
+/// CAVRA Policy Lifecycle: a governed release path for AI-agent guardrail policy packs.
+#[derive(Debug, Parser)]
+#[command(name = "cavra", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web UI and API.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  cavra serve
+      Serve on http://127.0.0.1:3000 with ./data/cavra.db (created on first start).
+  DATABASE_URL=postgres://cavra@127.0.0.1:5432/test cavra serve --addr 0.0.0.0:8080
+      Serve from PostgreSQL on all interfaces.
+  cavra serve --site-root /srv/cavra/site
+      Serve a site built elsewhere.";
+
+/// Options of `cavra serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CAVRA_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Database URL: `sqlite://path` or `postgres://user@host/db`. Default: an SQLite file
+    /// `cavra.db` inside --data-dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for local state (the default SQLite database).
+    #[arg(long, env = "CAVRA_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Directory holding the built site (`pkg/`, `vs/`, assets). Default: `target/site` under
+    /// the current directory, else next to the executable (`target/<profile>/../site`).
+    #[arg(long, env = "CAVRA_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// Runs a parsed command line and maps the outcome to an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("server=info,tower_http=info,cavra=info"));
+    // Logs go to stderr so that command output on stdout stays machine-readable.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Finds the built site when `--site-root` is not given.
+fn default_site_root() -> PathBuf {
+    let in_cwd = PathBuf::from("target/site");
+    if in_cwd.join("pkg").is_dir() {
+        return in_cwd;
+    }
+    // `target/release/cavra` → `target/site`.
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.parent()
+                .and_then(Path::parent)
+                .map(|dir| dir.join("site"))
+        })
+        .filter(|dir| dir.join("pkg").is_dir())
+        .unwrap_or(in_cwd)
+}
+
+fn database_url(args: &ServeArgs) -> anyhow::Result<String> {
+    // An empty DATABASE_URL (as `DATABASE_URL= cavra serve` gives) means the default.
+    if let Some(url) = args
+        .database_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())
+    {
+        return Ok(url.to_owned());
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating data directory `{}`", args.data_dir.display()))?;
+    Ok(format!(
+        "sqlite://{}",
+        args.data_dir.join("cavra.db").display()
+    ))
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let site_root = args.site_root.clone().unwrap_or_else(default_site_root);
+        if !site_root.join("pkg").is_dir() {
+            tracing::warn!(site_root = %site_root.display(), "no built site found; run `make build` (pages will not hydrate)");
+        }
+        let url = database_url(&args)?;
+        let database = Database::connect(&url).await?;
+        tracing::info!(engine = ?database.engine(), "database ready");
+        let options = crate::web::leptos_options(&site_root, args.addr);
+        let router = crate::web::router(options, database);
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("binding {}", args.addr))?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(site_root = %site_root.display(), "listening on http://{local}");
+        // Printed on stdout as well, so scripts (and people) can find the URL.
+        println!("CAVRA Policy Lifecycle is serving on http://{local}");
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP")
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,144 @@
+//! Storage: one connection pool over SQLite (embedded, the default) or PostgreSQL.
+//!
+//! Queries are written once with `$n` placeholders, which both SQLite and PostgreSQL accept;
+//! each backend has its own migration directory because their DDL dialects differ.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+use app::backend::{Backend, BackendError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Engine {
+    /// Picks the engine from the URL scheme.
+    pub fn from_url(url: &str) -> anyhow::Result<Engine> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL `{url}`: expected sqlite:… or postgres://…")
+        }
+    }
+}
+
+/// A migrated connection pool.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Database {
+    /// Connects (creating an SQLite file if needed) and runs pending migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(url)?;
+        let mut url = url.to_owned();
+        if engine == Engine::Sqlite && !url.contains("mode=") {
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
+        }
+        let options = AnyConnectOptions::from_str(&url)
+            .with_context(|| format!("parsing database URL for {engine:?}"))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers proceed during a write; the busy timeout turns
+                        // writer contention into waiting instead of `database is locked`.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("connecting to the {engine:?} database"))?;
+        let migrator = match engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("running database migrations")?;
+        Ok(Database { pool, engine })
+    }
+
+    /// The engine behind this pool.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn unavailable(error: sqlx::Error) -> BackendError {
+    tracing::error!(%error, "database query failed");
+    BackendError::Unavailable
+}
+
+#[async_trait::async_trait]
+impl Backend for Database {
+    async fn increment_counter(&self, name: &str) -> Result<i64, BackendError> {
+        // One statement, so concurrent clicks never lose an increment.
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 \
+             RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn counter(&self, name: &str) -> Result<i64, BackendError> {
+        sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map(|value| value.unwrap_or(0))
+            .map_err(unavailable)
+    }
+}
