@@ -1,39 +1,70 @@
-//! The policy editor: Monaco in the browser, with markers computed by Rust on every change.
+//! The policy editor: Monaco in the browser, linted by the `lifecycle` crate (compiled to WASM)
+//! on every change, with a problems panel and the live policy digest.
 
 use leptos::prelude::*;
+use lifecycle::diagnostic::{Diagnostic, Severity};
 
 use crate::editor::{EditorMarker, MarkerSeverity};
 
-/// Computes the editor markers for a policy text.
-///
-/// This is the function the browser runs on every keystroke, so it must stay cheap.
-pub fn lint_markers(text: &str) -> Vec<EditorMarker> {
-    // YAML forbids tab characters in indentation; a tab anywhere at the start of a line is a
-    // syntax error that PyYAML (and so CAVRA) rejects.
-    text.lines()
-        .enumerate()
-        .filter_map(|(index, line)| {
-            let indent: String = line
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect();
-            let tab = indent.find('\t')?;
-            let line_number = u32::try_from(index + 1).ok()?;
-            let column = u32::try_from(tab + 1).ok()?;
-            Some(EditorMarker {
-                start_line_number: line_number,
-                start_column: column,
-                end_line_number: line_number,
-                end_column: column + 1,
-                severity: MarkerSeverity::Error,
-                message: "tab characters are not allowed in YAML indentation".to_owned(),
-                code: "yaml-tab-indent".to_owned(),
-            })
-        })
-        .collect()
+/// What the editor shows about the current text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveLint {
+    /// Every diagnostic, in the linter's order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The diagnostics as editor markers (same order).
+    pub markers: Vec<EditorMarker>,
+    /// CAVRA's policy digest of the text, when it loads.
+    pub digest: Option<String>,
 }
 
-/// A YAML policy editor showing live line and problem counts.
+/// Lints a policy text. The browser runs this on every keystroke, so it must stay cheap: the
+/// baseline pack lints in well under a millisecond natively.
+pub fn live_lint(text: &str) -> LiveLint {
+    let outcome = lifecycle::lint::lint_source(text);
+    let markers = outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| to_marker(text, diagnostic))
+        .collect();
+    LiveLint {
+        digest: outcome.value.as_ref().map(lifecycle::digest::policy_digest),
+        markers,
+        diagnostics: outcome.diagnostics,
+    }
+}
+
+fn to_marker(text: &str, diagnostic: &Diagnostic) -> EditorMarker {
+    let severity = match diagnostic.severity {
+        Severity::Blocker => MarkerSeverity::Error,
+        Severity::Warning => MarkerSeverity::Warning,
+        _ => MarkerSeverity::Info,
+    };
+    let message = match &diagnostic.help {
+        Some(help) => format!("{}\n{help}", diagnostic.message),
+        None => diagnostic.message.clone(),
+    };
+    // Monaco counts columns in UTF-16 units; a finding without a span marks the first line.
+    let (start_line, end_line, (start_column, end_column)) = match &diagnostic.span {
+        Some(span) => (span.line, span.end_line, span.utf16_columns(text)),
+        None => (1, 1, (1, 2)),
+    };
+    EditorMarker {
+        start_line_number: start_line.max(1),
+        start_column,
+        end_line_number: end_line.max(start_line).max(1),
+        // An empty range would draw no squiggle.
+        end_column: if end_line <= start_line {
+            end_column.max(start_column + 1)
+        } else {
+            end_column
+        },
+        severity,
+        message,
+        code: diagnostic.code.clone(),
+    }
+}
+
+/// A YAML policy editor with live lint, a problems panel and the live digest.
 #[component]
 pub fn PolicyEditor(
     /// The text the editor starts with.
@@ -43,8 +74,9 @@ pub fn PolicyEditor(
     let (text, set_text) = signal(initial.clone());
     // Counted as Monaco counts lines: a trailing newline starts one more (empty) line.
     let line_count = Memo::new(move |_| text.with(|t| t.split('\n').count()));
-    let markers = Memo::new(move |_| text.with(|t| lint_markers(t)));
+    let lint = Memo::new(move |_| text.with(|t| live_lint(t)));
     let container = NodeRef::<leptos::html::Div>::new();
+    let (reveal, set_reveal) = signal(None::<u32>);
 
     #[cfg(feature = "hydrate")]
     {
@@ -70,16 +102,54 @@ pub fn PolicyEditor(
             handle.set_value(Some(mounted));
         });
         Effect::new(move |_| {
-            let current = markers.get();
+            let markers = lint.with(|l| l.markers.clone());
             handle.with_value(|h| {
                 if let Some(h) = h {
-                    h.set_markers(&current);
+                    h.set_markers(&markers);
                 }
             });
         });
+        Effect::new(move |_| {
+            if let Some(line) = reveal.get() {
+                handle.with_value(|h| {
+                    if let Some(h) = h {
+                        h.reveal_line(line);
+                    }
+                });
+            }
+        });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = set_text;
+    let _ = (set_text, reveal);
+
+    let problems = move || {
+        lint.with(|l| {
+            l.diagnostics
+                .iter()
+                .map(|diagnostic| {
+                    let line = diagnostic.span.map(|s| s.line).unwrap_or(1);
+                    let column = diagnostic.span.map(|s| s.col).unwrap_or(1);
+                    let severity = format!("{:?}", diagnostic.severity).to_lowercase();
+                    let label = format!(
+                        "{}:{} {} {}",
+                        line, column, diagnostic.code, diagnostic.message
+                    );
+                    view! {
+                        <li class=format!("problem problem-{severity}")>
+                            <button
+                                type="button"
+                                class="problem-jump"
+                                title=diagnostic.help.clone().unwrap_or_default()
+                                on:click=move |_| set_reveal.set(Some(line))
+                            >
+                                {label}
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
 
     view! {
         <div class="editor-panel">
@@ -89,9 +159,15 @@ pub fn PolicyEditor(
             <p class="editor-status">
                 <span id="line-count">{line_count}</span>
                 " lines · "
-                <span id="problem-count">{move || markers.with(Vec::len)}</span>
-                " problems"
+                <span id="problem-count">{move || lint.with(|l| l.diagnostics.len())}</span>
+                " problems · digest "
+                <code id="digest">
+                    {move || lint.with(|l| l.digest.clone().unwrap_or_else(|| "—".to_owned()))}
+                </code>
             </p>
+            <ul id="problems" class="problems" aria-label="Problems">
+                {problems}
+            </ul>
         </div>
     }
 }
@@ -101,11 +177,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tab_indentation_gets_a_marker() {
-        let markers = lint_markers("a:\n\t- b\n  c: d\n");
-        assert_eq!(markers.len(), 1);
-        assert_eq!(markers[0].start_line_number, 2);
-        assert_eq!(markers[0].start_column, 1);
-        assert!(lint_markers("a:\n  - b\n").is_empty());
+    fn unknown_section_becomes_a_warning_marker_on_its_line() {
+        let lint = live_lint("metadata:\n  id: cavra-x\nfilesytem: {}\n");
+        let marker = lint
+            .markers
+            .iter()
+            .find(|m| m.message.contains("filesytem"))
+            .expect("unknown-section marker");
+        assert_eq!(marker.start_line_number, 3);
+        assert_eq!(marker.severity, MarkerSeverity::Warning);
+        assert!(marker.message.contains("did you mean `filesystem`?"));
+    }
+
+    #[test]
+    fn syntax_error_is_an_error_marker_and_no_digest() {
+        let lint = live_lint("a: [unclosed\n");
+        assert!(lint.digest.is_none());
+        assert!(lint
+            .markers
+            .iter()
+            .any(|m| m.severity == MarkerSeverity::Error));
+    }
+
+    #[test]
+    fn digest_matches_cavra_for_a_loaded_pack() {
+        let lint = live_lint("{}\n");
+        assert_eq!(
+            lint.digest.as_deref().map(|d| &d[..15]),
+            Some("sha256:44136fa3")
+        );
     }
 }
