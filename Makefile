@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run build test setup site site-release server check fmt clippy unit wasm e2e bench watch clean-site
+.PHONY: run build test setup site server fmt clippy unit wasm e2e bench watch examples
 
 ## run: install what is missing, build the release binary and site, and serve on :3000
 run: build
@@ -41,6 +41,11 @@ server:
 
 e2e: site server
 	node end2end/run.mjs
+
+## examples: regenerate examples/policy-lifecycle/* with the CLI (a test fails when they are stale)
+examples:
+	cargo build -p server --bin cavra
+	CAVRA=./target/debug/cavra sh examples/policy-lifecycle/regenerate.sh
 
 ## bench: criterion benchmarks of the lifecycle core
 bench:

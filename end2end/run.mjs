@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   ARTIFACTS, assert, newDataDir, openPage, run, startServer, waitHydrated,
 } from './harness.mjs';
+import { governedJourney, latency, simulatorAndDiff } from './journey.mjs';
 
 async function storedCount(page) {
   const handle = await page.waitForFunction(() => {
@@ -70,6 +71,9 @@ const tests = [
       await server.stop();
     },
   },
+  simulatorAndDiff,
+  latency,
+  governedJourney,
 ];
 
 await run(tests);

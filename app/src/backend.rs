@@ -1,35 +1,529 @@
-//! The storage port used by server functions (server side only).
+//! The storage and lifecycle port used by server functions.
 //!
-//! The `server` crate implements [`Backend`] over SQLite or PostgreSQL and provides it as
-//! Leptos context; server functions fetch it with [`backend`]. Keeping the trait here lets the
+//! The `server` crate implements [`Backend`] over its service layer (SQLite or PostgreSQL) and
+//! provides it as Leptos context; server functions fetch it with [`backend`]. REST handlers call
+//! the same service, so the browser and the API cannot disagree. Keeping the trait here lets the
 //! components and server functions live in one crate without this crate knowing any SQL.
+//!
+//! The records below are plain serde types with no server dependency, so they can be shown by
+//! components as well.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// An error from the storage layer, already safe to show to a user.
-#[derive(Debug, thiserror::Error)]
+/// An error from the service layer, already safe to show to a user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum BackendError {
     /// The database could not be reached or the query failed; details are logged server side.
     #[error("storage is unavailable")]
     Unavailable,
+    /// No valid session: sign in first.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Signed in, but the role or group does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The input is well formed but not acceptable (lint blockers, unknown group, …).
+    #[error("{0}")]
+    Invalid(String),
+    /// A stale write: somebody else saved first. `current_revision` is the stored revision.
+    #[error("{message}")]
+    Conflict {
+        /// What conflicted.
+        message: String,
+        /// The revision now stored, for drafts.
+        current_revision: Option<i64>,
+    },
+    /// A gate refused: every missing item is listed.
+    #[error("{message}")]
+    Refused {
+        /// Summary.
+        message: String,
+        /// Each missing item, one sentence each.
+        missing: Vec<String>,
+    },
+    /// Too many failed sign-ins; retry after the given number of seconds.
+    #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
 }
 
-/// What the web application needs from storage.
-#[async_trait::async_trait]
-pub trait Backend: Send + Sync + 'static {
-    /// Adds one to the named counter (creating it at 1) and returns the stored value.
-    async fn increment_counter(&self, name: &str) -> Result<i64, BackendError>;
-    /// The stored value of the named counter, 0 when it was never incremented.
-    async fn counter(&self, name: &str) -> Result<i64, BackendError>;
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Drafts, publishes, requests approval, runs shadow, promotes.
+    Author,
+    /// Signs off for the approver groups they belong to.
+    Approver,
+    /// Everything, plus user management.
+    Admin,
 }
 
-/// The shared handle the server provides as context.
-pub type SharedBackend = Arc<dyn Backend>;
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Author => "author",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
 
-/// Fetches the backend from the request context.
-pub fn backend() -> Result<SharedBackend, ServerFnError> {
-    use_context::<SharedBackend>()
-        .ok_or_else(|| ServerFnError::new("server misconfigured: no storage backend in context"))
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "author" => Some(Role::Author),
+            "approver" => Some(Role::Approver),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// User id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Approver groups the user belongs to.
+    pub groups: Vec<String>,
+}
+
+/// A pack with its enforced version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackSummary {
+    /// `metadata.id`.
+    pub id: String,
+    /// `metadata.title`.
+    pub title: String,
+    /// Digest of the enforced version, if any.
+    pub enforced_digest: Option<String>,
+    /// When it became enforced (RFC 3339).
+    pub enforced_at: Option<String>,
+    /// Number of enforcement changes so far.
+    pub enforced_seq: i64,
+    /// The approver groups a promotion needs by default.
+    pub approver_groups: Vec<String>,
+    /// The active shadow run, if any.
+    pub shadow: Option<ShadowRun>,
+}
+
+/// An editable draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Draft id.
+    pub id: i64,
+    /// Pack.
+    pub pack_id: String,
+    /// YAML text.
+    pub source: String,
+    /// Revision; a save must carry the revision it was based on.
+    pub revision: i64,
+    /// The version it was created from.
+    pub base_digest: Option<String>,
+    /// Author's username.
+    pub created_by: String,
+    /// Last save (RFC 3339).
+    pub updated_at: String,
+}
+
+/// An immutable published version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    /// Pack.
+    pub pack_id: String,
+    /// `sha256:…` content digest.
+    pub digest: String,
+    /// Author's username.
+    pub author: String,
+    /// Publication time (RFC 3339).
+    pub created_at: String,
+    /// Lint blockers (0 for any published version).
+    pub lint_blockers: i64,
+    /// Lint warnings.
+    pub lint_warnings: i64,
+    /// Whether the dry run passed.
+    pub dry_run_passed: bool,
+    /// Whether this is the enforced version.
+    pub enforced: bool,
+    /// The digest the diff was computed against (the enforced version at publication).
+    pub diff_against: Option<String>,
+    /// YAML text (detail views only; empty in lists).
+    pub source: String,
+    /// CAVRA lint report (detail views only).
+    pub lint_report: serde_json::Value,
+    /// CAVRA dry-run report (detail views only).
+    pub dry_run_report: serde_json::Value,
+    /// Semantic diff against `diff_against` (detail views only).
+    pub semantic_diff: serde_json::Value,
+    /// Decision-impact diff against `diff_against` (detail views only).
+    pub decision_impact: serde_json::Value,
+}
+
+/// A sign-off on an approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOff {
+    /// Approver's username.
+    pub user: String,
+    /// The group signed for.
+    pub group: String,
+    /// The digest approved; never valid for another.
+    pub digest: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Free text.
+    pub comment: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// An approval request for one digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    /// Request id.
+    pub id: i64,
+    /// Pack.
+    pub pack_id: String,
+    /// The digest to approve.
+    pub digest: String,
+    /// `promotion` or `rollback`.
+    pub kind: String,
+    /// Groups that must each approve.
+    pub groups: Vec<String>,
+    /// Requester's username.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Sign-offs so far.
+    pub signoffs: Vec<SignOff>,
+    /// Groups still without an approval.
+    pub pending_groups: Vec<String>,
+    /// Whether any sign-off rejected.
+    pub rejected: bool,
+}
+
+/// What an approver submits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOffInput {
+    /// The group signed for (the approver must belong to it).
+    pub group: String,
+    /// The digest being approved; must be the request's digest.
+    pub digest: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Free text.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A shadow run: a candidate evaluated beside the enforced version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShadowRun {
+    /// Run id.
+    pub id: i64,
+    /// Pack.
+    pub pack_id: String,
+    /// The candidate evaluated in shadow.
+    pub candidate_digest: String,
+    /// The enforced digest when the run started.
+    pub enforced_digest: String,
+    /// Who started it.
+    pub started_by: String,
+    /// When (RFC 3339).
+    pub started_at: String,
+    /// When it stopped, if it did.
+    pub stopped_at: Option<String>,
+}
+
+/// Observations of a shadow run rolled up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DivergenceSummary {
+    /// The run.
+    pub shadow: ShadowRun,
+    /// Decisions observed.
+    pub observations: i64,
+    /// Observations where the candidate's decision differs.
+    pub divergences: i64,
+    /// Divergences nobody acknowledged yet.
+    pub unacknowledged: i64,
+    /// Seconds observed so far.
+    pub observed_secs: i64,
+    /// Divergences per flip kind (`allow_to_block`, `block_to_require_approval`, …).
+    pub by_flip: BTreeMap<String, i64>,
+    /// Divergences per rule pair (`enforced_rule -> candidate_rule`).
+    pub by_rule: BTreeMap<String, i64>,
+}
+
+/// One item of the promotion gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateCheck {
+    /// `lint`, `dry_run`, `shadow`, `approvals`.
+    pub name: String,
+    /// Whether it is satisfied.
+    pub passed: bool,
+    /// Why (one sentence per missing item when not passed).
+    pub missing: Vec<String>,
+}
+
+/// The promotion gate for one digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateReport {
+    /// Pack.
+    pub pack_id: String,
+    /// The digest evaluated.
+    pub digest: String,
+    /// Every check passed.
+    pub ready: bool,
+    /// The checks in order.
+    pub checks: Vec<GateCheck>,
+}
+
+/// The result of a promotion or rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enforcement {
+    /// Pack.
+    pub pack_id: String,
+    /// The newly enforced digest.
+    pub digest: String,
+    /// The digest it replaced.
+    pub previous_digest: Option<String>,
+    /// Enforcement sequence number after the change.
+    pub seq: i64,
+    /// The evidence packet written for the event.
+    pub evidence_id: i64,
+    /// Rollback steps carried out (empty for promotions).
+    pub steps: Vec<String>,
+}
+
+/// One enforcement change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Sequence number within the pack.
+    pub seq: i64,
+    /// Enforced digest.
+    pub digest: String,
+    /// `import`, `promote` or `rollback`.
+    pub action: String,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A signed evidence packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidencePacket {
+    /// Packet id.
+    pub id: i64,
+    /// Pack.
+    pub pack_id: String,
+    /// Digest the packet is for.
+    pub digest: String,
+    /// `publish`, `approval_request`, `signoff`, `promotion`, `rollback`.
+    pub event: String,
+    /// SHA-256 of the packet bytes.
+    pub sha256: String,
+    /// File name in the evidence directory.
+    pub file_name: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// The packet bytes (detail views only; empty in lists).
+    pub packet: String,
+    /// Detached Ed25519 signature over the packet bytes, hex.
+    pub signature: String,
+    /// Public key, hex.
+    pub public_key: String,
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+
+    use super::*;
+
+    /// What the web application needs from storage and the lifecycle service.
+    ///
+    /// Every mutating method takes the signed-in [`Actor`] (from [`Backend::authenticate`]) and
+    /// enforces its role server side.
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync + 'static {
+        /// Adds one to the named counter (creating it at 1) and returns the stored value.
+        async fn increment_counter(&self, name: &str) -> Result<i64, BackendError>;
+        /// The stored value of the named counter, 0 when it was never incremented.
+        async fn counter(&self, name: &str) -> Result<i64, BackendError>;
+
+        /// The user behind a session cookie value.
+        async fn authenticate(&self, session_token: &str) -> Result<Actor, BackendError>;
+        /// Checks a password and opens a session; returns the user and the session token.
+        async fn login(
+            &self,
+            username: &str,
+            password: &str,
+        ) -> Result<(Actor, String), BackendError>;
+        /// Ends a session.
+        async fn logout(&self, session_token: &str) -> Result<(), BackendError>;
+
+        /// Every pack with its enforced version and active shadow run.
+        async fn list_packs(&self) -> Result<Vec<PackSummary>, BackendError>;
+        /// Drafts of a pack, newest first.
+        async fn list_drafts(&self, pack_id: &str) -> Result<Vec<Draft>, BackendError>;
+        /// One draft.
+        async fn get_draft(&self, draft_id: i64) -> Result<Draft, BackendError>;
+        /// A new draft from the enforced version, or from `from_digest`.
+        async fn create_draft(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            from_digest: Option<&str>,
+        ) -> Result<Draft, BackendError>;
+        /// Saves a draft; a stale `base_revision` is a [`BackendError::Conflict`].
+        async fn save_draft(
+            &self,
+            actor: &Actor,
+            draft_id: i64,
+            source: &str,
+            base_revision: i64,
+        ) -> Result<Draft, BackendError>;
+        /// Publishes a draft as an immutable version (refused on lint blockers).
+        async fn publish_draft(
+            &self,
+            actor: &Actor,
+            draft_id: i64,
+        ) -> Result<Version, BackendError>;
+        /// Versions of a pack, newest first (without the heavy fields).
+        async fn list_versions(&self, pack_id: &str) -> Result<Vec<Version>, BackendError>;
+        /// One version with reports and diffs.
+        async fn get_version(&self, pack_id: &str, digest: &str) -> Result<Version, BackendError>;
+        /// Opens an approval request for a digest; `groups` defaults to the pack's groups
+        /// (promotion) or Platform Security (rollback).
+        async fn request_approval(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            digest: &str,
+            kind: &str,
+            groups: Option<Vec<String>>,
+        ) -> Result<ApprovalRequest, BackendError>;
+        /// Approval requests of a pack, newest first.
+        async fn list_approvals(&self, pack_id: &str)
+            -> Result<Vec<ApprovalRequest>, BackendError>;
+        /// Signs off a request (separation of duties and digest binding enforced).
+        async fn sign_off(
+            &self,
+            actor: &Actor,
+            request_id: i64,
+            input: &SignOffInput,
+        ) -> Result<ApprovalRequest, BackendError>;
+        /// Starts shadow mode for a candidate version.
+        async fn start_shadow(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            digest: &str,
+        ) -> Result<ShadowRun, BackendError>;
+        /// Stops the active shadow run.
+        async fn stop_shadow(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+        ) -> Result<ShadowRun, BackendError>;
+        /// Divergences of the active (or latest) shadow run.
+        async fn divergence(
+            &self,
+            pack_id: &str,
+        ) -> Result<Option<DivergenceSummary>, BackendError>;
+        /// Acknowledges every divergence of the active shadow run.
+        async fn acknowledge_divergences(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+        ) -> Result<DivergenceSummary, BackendError>;
+        /// The promotion gate for a digest, without changing anything.
+        async fn gate(&self, pack_id: &str, digest: &str) -> Result<GateReport, BackendError>;
+        /// Promotes a digest to enforced; refused with every missing item.
+        async fn promote(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            digest: &str,
+        ) -> Result<Enforcement, BackendError>;
+        /// Rolls back to a previously enforced digest (approval-gated).
+        async fn rollback(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            digest: &str,
+            reason: &str,
+        ) -> Result<Enforcement, BackendError>;
+        /// Enforcement history, oldest first.
+        async fn history(&self, pack_id: &str) -> Result<Vec<HistoryEntry>, BackendError>;
+        /// Evidence packets of a pack, newest first (without bytes).
+        async fn list_evidence(&self, pack_id: &str) -> Result<Vec<EvidencePacket>, BackendError>;
+        /// One evidence packet with its bytes and signature.
+        async fn get_evidence(&self, evidence_id: i64) -> Result<EvidencePacket, BackendError>;
+    }
+
+    /// The shared handle the server provides as context.
+    pub type SharedBackend = Arc<dyn Backend>;
+
+    /// Fetches the backend from the request context.
+    pub fn backend() -> Result<SharedBackend, ServerFnError> {
+        use_context::<SharedBackend>().ok_or_else(|| {
+            ServerFnError::new("server misconfigured: no storage backend in context")
+        })
+    }
+
+    /// The signed-in user of the current server-function request, read from the same session
+    /// cookie as the REST API.
+    pub async fn current_actor() -> Result<Actor, ServerFnError> {
+        let parts: axum_parts::Parts = leptos_axum::extract()
+            .await
+            .map_err(|_| ServerFnError::new("no request context"))?;
+        let token = session_token(&parts.headers)
+            .ok_or_else(|| ServerFnError::new(BackendError::Unauthenticated.to_string()))?;
+        backend()?
+            .authenticate(&token)
+            .await
+            .map_err(|error| ServerFnError::new(error.to_string()))
+    }
+
+    // `server_fn` re-exports the axum it was built with; using it avoids a second `http` pin.
+    use leptos::server_fn::axum_export::http;
+
+    mod axum_parts {
+        pub use super::http::request::Parts;
+    }
+
+    /// The session cookie's name.
+    pub const SESSION_COOKIE: &str = "cavra_session";
+
+    /// The session token from a `Cookie` header, if any.
+    pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+        headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned())
+    }
 }

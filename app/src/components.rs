@@ -1,4 +1,12 @@
 //! Pages and components.
 
+pub mod analysis;
+pub mod dashboard;
+pub mod diff_view;
+pub mod draft_page;
 pub mod home;
+pub mod login;
+pub mod pack_page;
 pub mod policy_editor;
+pub mod simulator;
+pub mod widgets;

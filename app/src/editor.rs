@@ -37,6 +37,20 @@ pub struct EditorMarker {
     pub code: String,
 }
 
+/// A text range in the editor. Lines and columns are 1-based, columns in UTF-16 units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditorRange {
+    /// Start line.
+    pub start_line_number: u32,
+    /// Start column.
+    pub start_column: u32,
+    /// End line.
+    pub end_line_number: u32,
+    /// End column (exclusive).
+    pub end_column: u32,
+}
+
 /// A mounted editor.
 pub trait EditorHandle {
     /// Replaces this editor's markers (owner `cavra-lint`).
@@ -45,6 +59,16 @@ pub trait EditorHandle {
     fn reveal_line(&self, line: u32);
     /// Replaces the whole text.
     fn set_value(&self, text: &str);
+    /// Highlights one range (the matched pattern) and scrolls it into view; `None` clears it.
+    fn highlight(&self, range: Option<EditorRange>);
+    /// Runs `callback` on Ctrl+S / Cmd+S inside the editor.
+    fn on_save(&self, callback: Box<dyn FnMut()>);
+}
+
+/// A mounted side-by-side diff editor (read only).
+pub trait DiffHandle {
+    /// Replaces both sides.
+    fn set_texts(&self, original: &str, modified: &str);
 }
 
 /// Mounts editors into elements.
@@ -59,6 +83,16 @@ pub trait EditorBridge {
         language: &str,
         on_change: Box<dyn FnMut(String)>,
     ) -> std::rc::Rc<dyn EditorHandle>;
+
+    /// Mounts a read-only diff editor into `element` comparing `original` with `modified`.
+    #[cfg(feature = "hydrate")]
+    fn mount_diff(
+        &self,
+        element: &web_sys::HtmlElement,
+        original: &str,
+        modified: &str,
+        language: &str,
+    ) -> std::rc::Rc<dyn DiffHandle>;
 }
 
 #[cfg(feature = "hydrate")]

@@ -6,7 +6,6 @@
 //! Monaco editor through [`editor::EditorBridge`], which the `frontend` crate implements.
 
 pub mod api;
-#[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
 pub mod editor;
@@ -15,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path,
 };
 
 /// The name of the built site bundle: `/pkg/cavra.js`, `/pkg/cavra_bg.wasm`, `/pkg/cavra.css`.
@@ -44,16 +43,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: `main[data-hydrated=true]` tells tests the page is live.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/cavra.css" />
         <Title text="CAVRA Policy Lifecycle" />
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"CAVRA Policy Lifecycle"</a>
+                <components::widgets::SessionMenu />
             </header>
-            <main>
+            <main data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=components::home::HomePage />
+                    <Route path=path!("") view=components::home::HomePage />
+                    <Route path=path!("/login") view=components::login::LoginPage />
+                    <Route path=path!("/packs") view=components::dashboard::DashboardPage />
+                    <Route path=path!("/packs/:pack") view=components::pack_page::PackPage />
+                    <Route path=path!("/drafts/:id") view=components::draft_page::DraftPage />
                 </Routes>
             </main>
         </Router>

@@ -1,4 +1,7 @@
-//! Command-line interface: `cavra serve` and (later) the `cavra policy …` commands.
+//! Command-line interface: `cavra serve` and the `cavra policy …` commands.
+//!
+//! Exit codes (documented in `--help` and `docs/CLI.md`): 0 ok, 1 a gate failed or findings were
+//! reported, 2 a usage, input or internal error. Errors are printed as one line on stderr.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,9 +13,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::db::Database;
 
+pub mod admin;
+pub mod format;
+pub mod output;
+pub mod pack;
+pub mod policy;
+
 /// CAVRA Policy Lifecycle: a governed release path for AI-agent guardrail policy packs.
 #[derive(Debug, Parser)]
-#[command(name = "cavra", version, about, long_about = None)]
+#[command(name = "cavra", version, about, long_about = None, after_long_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -25,7 +34,22 @@ pub enum Command {
     /// Serve the web UI and API.
     #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// Lint, diff, simulate and release policy packs (the policy lifecycle gate).
+    Policy(policy::PolicyArgs),
+    /// Manage local users.
+    User(admin::UserArgs),
+    /// Verify signed evidence packets.
+    Packet(admin::PacketArgs),
+    /// Verify the hash-chained audit log.
+    Audit(admin::AuditArgs),
 }
+
+/// The exit codes every command shares.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok, or no findings
+  1  a gate failed: lint blockers, a failed dry run, a packet that is not ready
+  2  usage, input or internal error (one line on stderr)";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -56,20 +80,26 @@ pub struct ServeArgs {
     /// the current directory, else next to the executable (`target/<profile>/../site`).
     #[arg(long, env = "CAVRA_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// Lifecycle service options (`--demo`, shadow criteria, allowed origins).
+    #[command(flatten)]
+    pub governance: admin::GovernanceArgs,
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     init_tracing();
-    let outcome = match cli.command {
-        Command::Serve(args) => serve(args),
+    // Each command returns its exit code (0 ok, 1 gate failed); an error is exit 2.
+    let outcome: anyhow::Result<ExitCode> = match cli.command {
+        Command::Serve(args) => serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Policy(args) => policy::run(args),
+        Command::User(args) => admin::run_user(args),
+        Command::Packet(args) => admin::run_packet(args),
+        Command::Audit(args) => admin::run_audit(args),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
+        Ok(code) => code,
+        Err(error) => output::report_error(&error),
     }
 }
 
@@ -132,7 +162,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let database = Database::connect(&url).await?;
         tracing::info!(engine = ?database.engine(), "database ready");
         let options = crate::web::leptos_options(&site_root, args.addr);
-        let router = crate::web::router(options, database);
+        let service =
+            admin::build_service(database, &args.data_dir, args.addr, &args.governance).await?;
+        let router = crate::web::router(options, service);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("binding {}", args.addr))?;

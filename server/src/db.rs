@@ -1,5 +1,7 @@
 //! Storage: one connection pool over SQLite (embedded, the default) or PostgreSQL.
 //!
+//! The lifecycle rules live in [`crate::service`]; this module only connects and migrates.
+//!
 //! Queries are written once with `$n` placeholders, which both SQLite and PostgreSQL accept;
 //! each backend has its own migration directory because their DDL dialects differ.
 
@@ -9,8 +11,6 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
-
-use app::backend::{Backend, BackendError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -110,35 +110,5 @@ impl Database {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-fn unavailable(error: sqlx::Error) -> BackendError {
-    tracing::error!(%error, "database query failed");
-    BackendError::Unavailable
-}
-
-#[async_trait::async_trait]
-impl Backend for Database {
-    async fn increment_counter(&self, name: &str) -> Result<i64, BackendError> {
-        // One statement, so concurrent clicks never lose an increment.
-        sqlx::query_scalar::<_, i64>(
-            "INSERT INTO counters (name, value) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 \
-             RETURNING value",
-        )
-        .bind(name)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unavailable)
-    }
-
-    async fn counter(&self, name: &str) -> Result<i64, BackendError> {
-        sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|value| value.unwrap_or(0))
-            .map_err(unavailable)
     }
 }

@@ -2,6 +2,13 @@
 //!
 //! Boundary: this is the only crate that knows SQL, HTTP status codes and exit codes.
 
+pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod db;
+pub mod demo;
+pub mod evidence;
+pub mod service;
 pub mod web;

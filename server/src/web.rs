@@ -1,9 +1,10 @@
-//! The HTTP surface: Leptos pages and server functions, static assets, health.
+//! The HTTP surface: the REST API, Leptos pages and server functions, static assets, health.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -15,7 +16,8 @@ use tower_http::trace::TraceLayer;
 
 use app::backend::SharedBackend;
 
-use crate::db::Database;
+use crate::auth::check_origin;
+use crate::service::Service;
 
 /// Builds Leptos options for a site directory and listen address.
 pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOptions {
@@ -27,9 +29,11 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
         .build()
 }
 
-/// The whole application router. Split from `serve` so tests can drive it without a port.
-pub fn router(options: LeptosOptions, database: Database) -> Router {
-    let backend: SharedBackend = Arc::new(database);
+/// The whole application router: the REST API and `/v1/decisions`, then the Leptos pages and
+/// server functions, behind the Origin (CSRF) check. Split from `serve` so tests can drive it
+/// without a port.
+pub fn router(options: LeptosOptions, service: Service) -> Router {
+    let backend: SharedBackend = Arc::new(service.clone());
     let site_root = options.site_root.to_string();
     let routes = generate_route_list(app::App);
 
@@ -41,7 +45,7 @@ pub fn router(options: LeptosOptions, database: Database) -> Router {
             HeaderValue::from_static("public, max-age=86400"),
         ));
 
-    Router::new()
+    let site = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/pkg", ServeDir::new(Path::new(&site_root).join("pkg")))
         .nest("/vs", monaco)
@@ -58,7 +62,11 @@ pub fn router(options: LeptosOptions, database: Database) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(options);
+
+    crate::api::router(service.clone())
+        .merge(site)
+        .layer(middleware::from_fn_with_state(service, check_origin))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
-        .with_state(options)
 }

@@ -6,7 +6,16 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use app::backend::Backend;
+use server::config::ServiceConfig;
 use server::db::{Database, Engine};
+use server::service::Service;
+
+/// The lifecycle service over a database, with its key in a temporary data directory.
+fn service(db: Database) -> (Service, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = Service::new(db, ServiceConfig::new(dir.path())).expect("service");
+    (service, dir)
+}
 
 /// Databases to run each test against: a fresh SQLite file, and a fresh PostgreSQL schema.
 async fn databases() -> Vec<(Database, Option<tempfile::TempDir>)> {
@@ -57,6 +66,7 @@ async fn fresh_postgres(url: &str) -> Database {
 async fn counter_starts_at_zero_and_increments_atomically() {
     for (db, _guard) in databases().await {
         let engine = db.engine();
+        let (db, _data) = service(db);
         assert_eq!(db.counter("clicks").await.unwrap(), 0, "{engine:?}");
         let mut tasks = Vec::new();
         for _ in 0..20 {
@@ -77,7 +87,7 @@ async fn counter_starts_at_zero_and_increments_atomically() {
         );
         assert_eq!(db.counter("clicks").await.unwrap(), 20, "{engine:?}");
         assert_eq!(db.counter("other").await.unwrap(), 0, "{engine:?}");
-        db.close().await;
+        db.db().close().await;
     }
 }
 
@@ -85,11 +95,11 @@ async fn counter_starts_at_zero_and_increments_atomically() {
 async fn sqlite_file_survives_reconnect() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("persist.db").display());
-    let db = Database::connect(&url).await.unwrap();
+    let (db, _data) = service(Database::connect(&url).await.unwrap());
     db.increment_counter("kept").await.unwrap();
-    db.close().await;
-    let db = Database::connect(&url).await.unwrap();
-    assert_eq!(db.engine(), Engine::Sqlite);
+    db.db().close().await;
+    let (db, _data) = service(Database::connect(&url).await.unwrap());
+    assert_eq!(db.db().engine(), Engine::Sqlite);
     assert_eq!(db.counter("kept").await.unwrap(), 1);
 }
 

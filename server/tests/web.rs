@@ -12,7 +12,9 @@ async fn router() -> (axum::Router, tempfile::TempDir) {
     let url = format!("sqlite://{}", dir.path().join("web.db").display());
     let db = Database::connect(&url).await.unwrap();
     let options = server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
-    (server::web::router(options, db), dir)
+    let config = server::config::ServiceConfig::new(dir.path().join("data"));
+    let service = server::service::Service::new(db, config).unwrap();
+    (server::web::router(options, service), dir)
 }
 
 #[tokio::test]

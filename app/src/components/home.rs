@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 
 use crate::api::counter::{click_count, RecordClick};
+use crate::components::analysis::analyse;
+use crate::components::diff_view::DiffView;
 use crate::components::policy_editor::PolicyEditor;
+use crate::components::simulator::Simulator;
 
 /// A small policy pack shown in the editor on the home page.
 const SAMPLE_POLICY: &str = "\
@@ -22,12 +25,16 @@ commands:
 
 /// The landing page.
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn HomePage() -> AnyView {
     let record = ServerAction::<RecordClick>::new();
     let count = Resource::new(move || record.version().get(), |_| click_count());
     let (hydrated, set_hydrated) = signal(false);
     // Effects run only in the browser, so this flips once hydration has happened.
     Effect::new(move |_| set_hydrated.set(true));
+
+    let text = RwSignal::new(SAMPLE_POLICY.to_owned());
+    let analysis = Memo::new(move |_| text.with(|t| analyse(t)));
+    let (highlight, set_highlight) = signal(None);
 
     let count_text = move || {
         count.get().map(|result| match result {
@@ -64,7 +71,27 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Policy editor"</h2>
-            <PolicyEditor initial=SAMPLE_POLICY />
+            <p class="muted">
+                "A scratch pad: lint, digest, simulator and diff run in your browser. "
+                <a href="/packs">"Sign in to edit real packs."</a>
+            </p>
+            <div class="workbench">
+                <PolicyEditor text analysis highlight=highlight />
+                <Simulator
+                    text
+                    analysis
+                    baseline=Signal::derive(|| Some(SAMPLE_POLICY.to_owned()))
+                    cases=Signal::derive(Vec::new)
+                    highlight=set_highlight
+                />
+            </div>
+            <DiffView
+                original=Signal::derive(|| SAMPLE_POLICY.to_owned())
+                modified=text
+                original_label="sample"
+                modified_label="editor"
+            />
         </section>
     }
+    .into_any()
 }

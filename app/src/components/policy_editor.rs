@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use lifecycle::diagnostic::{Diagnostic, Severity};
 
-use crate::editor::{EditorMarker, MarkerSeverity};
+use crate::components::analysis::Analysis;
+use crate::editor::{EditorMarker, EditorRange, MarkerSeverity};
 
 /// What the editor shows about the current text.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +21,11 @@ pub struct LiveLint {
 /// Lints a policy text. The browser runs this on every keystroke, so it must stay cheap: the
 /// baseline pack lints in well under a millisecond natively.
 pub fn live_lint(text: &str) -> LiveLint {
-    let outcome = lifecycle::lint::lint_source(text);
+    to_live_lint(text, lifecycle::lint::lint_source(text))
+}
+
+/// Turns a lint outcome for `text` into markers, problems and the digest.
+pub fn to_live_lint(text: &str, outcome: lifecycle::lint::LintOutcome) -> LiveLint {
     let markers = outcome
         .diagnostics
         .iter()
@@ -65,18 +70,31 @@ fn to_marker(text: &str, diagnostic: &Diagnostic) -> EditorMarker {
 }
 
 /// A YAML policy editor with live lint, a problems panel and the live digest.
+///
+/// `text` holds the current text (the editor writes it on every change; writing it from
+/// outside replaces the editor's text); `analysis` must be derived from `text` with
+/// [`crate::components::analysis::analyse`]. `highlight` marks a range (the simulator's
+/// matched pattern); `on_save` runs on Ctrl+S. F8 / Shift+F8 move between problems (Monaco's
+/// own marker navigation).
 #[component]
 pub fn PolicyEditor(
-    /// The text the editor starts with.
-    #[prop(into)]
-    initial: String,
-) -> impl IntoView {
-    let (text, set_text) = signal(initial.clone());
+    /// The current text.
+    text: RwSignal<String>,
+    /// The analysis of `text`.
+    analysis: Memo<Analysis>,
+    /// A range to highlight and reveal.
+    #[prop(optional, into)]
+    highlight: Option<Signal<Option<EditorRange>>>,
+    /// Runs on Ctrl+S / Cmd+S.
+    #[prop(optional, into)]
+    on_save: Option<Callback<()>>,
+) -> AnyView {
+    let initial = text.get_untracked();
     // Counted as Monaco counts lines: a trailing newline starts one more (empty) line.
     let line_count = Memo::new(move |_| text.with(|t| t.split('\n').count()));
-    let lint = Memo::new(move |_| text.with(|t| live_lint(t)));
+    let lint = Memo::new(move |_| analysis.with(|a| a.lint.clone()));
     let container = NodeRef::<leptos::html::Div>::new();
-    let (reveal, set_reveal) = signal(None::<u32>);
+    let (reveal, set_reveal) = signal(None::<(u32, u64)>);
 
     #[cfg(feature = "hydrate")]
     {
@@ -86,6 +104,8 @@ pub fn PolicyEditor(
 
         let handle: StoredValue<Option<Rc<dyn EditorHandle>>, LocalStorage> =
             StoredValue::new_local(None);
+        // The last text the editor reported, to tell outside writes from the editor's own.
+        let from_editor = StoredValue::new_local(initial.clone());
         Effect::new(move |_| {
             if handle.with_value(Option::is_some) {
                 return;
@@ -97,9 +117,26 @@ pub fn PolicyEditor(
                 &element,
                 &text.get_untracked(),
                 "yaml",
-                Box::new(move |new_text| set_text.set(new_text)),
+                Box::new(move |new_text: String| {
+                    from_editor.set_value(new_text.clone());
+                    text.set(new_text);
+                }),
             );
+            if let Some(on_save) = on_save {
+                mounted.on_save(Box::new(move || on_save.run(())));
+            }
             handle.set_value(Some(mounted));
+        });
+        Effect::new(move |_| {
+            let current = text.get();
+            if from_editor.with_value(|last| *last != current) {
+                from_editor.set_value(current.clone());
+                handle.with_value(|h| {
+                    if let Some(h) = h {
+                        h.set_value(&current);
+                    }
+                });
+            }
         });
         Effect::new(move |_| {
             let markers = lint.with(|l| l.markers.clone());
@@ -110,7 +147,7 @@ pub fn PolicyEditor(
             });
         });
         Effect::new(move |_| {
-            if let Some(line) = reveal.get() {
+            if let Some((line, _)) = reveal.get() {
                 handle.with_value(|h| {
                     if let Some(h) = h {
                         h.reveal_line(line);
@@ -118,15 +155,26 @@ pub fn PolicyEditor(
                 });
             }
         });
+        if let Some(highlight) = highlight {
+            Effect::new(move |_| {
+                let range = highlight.get();
+                handle.with_value(|h| {
+                    if let Some(h) = h {
+                        h.highlight(range);
+                    }
+                });
+            });
+        }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (set_text, reveal);
+    let _ = (reveal, highlight, on_save);
 
     let problems = move || {
         lint.with(|l| {
             l.diagnostics
                 .iter()
-                .map(|diagnostic| {
+                .enumerate()
+                .map(|(index, diagnostic)| {
                     let line = diagnostic.span.map(|s| s.line).unwrap_or(1);
                     let column = diagnostic.span.map(|s| s.col).unwrap_or(1);
                     let severity = format!("{:?}", diagnostic.severity).to_lowercase();
@@ -134,13 +182,14 @@ pub fn PolicyEditor(
                         "{}:{} {} {}",
                         line, column, diagnostic.code, diagnostic.message
                     );
+                    let nonce = index as u64;
                     view! {
                         <li class=format!("problem problem-{severity}")>
                             <button
                                 type="button"
                                 class="problem-jump"
                                 title=diagnostic.help.clone().unwrap_or_default()
-                                on:click=move |_| set_reveal.set(Some(line))
+                                on:click=move |_| set_reveal.set(Some((line, nonce)))
                             >
                                 {label}
                             </button>
@@ -153,10 +202,16 @@ pub fn PolicyEditor(
 
     view! {
         <div class="editor-panel">
-            <div id="editor" class="editor" node_ref=container>
+            <div
+                id="editor"
+                class="editor"
+                node_ref=container
+                role="region"
+                aria-label="Policy editor (Ctrl+S saves, F8 goes to the next problem)"
+            >
                 <pre class="editor-fallback">{initial}</pre>
             </div>
-            <p class="editor-status">
+            <p class="editor-status" aria-live="polite">
                 <span id="line-count">{line_count}</span>
                 " lines · "
                 <span id="problem-count">{move || lint.with(|l| l.diagnostics.len())}</span>
@@ -170,6 +225,7 @@ pub fn PolicyEditor(
             </ul>
         </div>
     }
+    .into_any()
 }
 
 #[cfg(test)]

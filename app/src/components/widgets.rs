@@ -1,0 +1,91 @@
+//! Small shared pieces: error notes, digests, navigation, the session menu.
+
+use leptos::prelude::*;
+
+use crate::api::session::{logout, whoami};
+use crate::api::ApiError;
+
+/// A digest shortened for tables (`sha256:` and 12 hex digits); the full one goes in `title`.
+pub fn short_digest(digest: &str) -> String {
+    digest.chars().take(19).collect()
+}
+
+/// A full page load of `path` (so the server renders it with the new session).
+pub fn go(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// Shows a server function's error; offers sign-in when the session is missing.
+#[component]
+pub fn ErrorNote(error: ApiError) -> AnyView {
+    let sign_in = error.is_unauthenticated();
+    let details = error.details();
+    view! {
+        <div class="error-note" role="alert">
+            <p>{error.to_string()}</p>
+            <ul>{details.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+            {sign_in.then(|| view! { <p><a href="/login">"Sign in"</a></p> })}
+        </div>
+    }
+    .into_any()
+}
+
+/// The outcome of the last action on a page.
+pub type ActionStatus = RwSignal<Option<Result<String, ApiError>>>;
+
+/// Shows an [`ActionStatus`].
+#[component]
+pub fn StatusLine(status: ActionStatus) -> AnyView {
+    view! {
+        <div id="action-status" class="action-status" role="status" aria-live="polite">
+            {move || match status.get() {
+                None => ().into_any(),
+                Some(Ok(message)) => view! { <p class="ok">{message}</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNote error /> }.into_any(),
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+/// The signed-in user and a sign-out button, or a sign-in link.
+#[component]
+pub fn SessionMenu() -> AnyView {
+    let me = Resource::new(|| (), |_| whoami());
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = logout().await;
+            go("/login");
+        });
+    };
+    view! {
+        <nav class="session" aria-label="Session">
+            <a href="/packs">"Packs"</a>
+            <Transition fallback=|| ()>
+                {move || {
+                    me.get()
+                        .map(|result| match result {
+                            Ok(Some(actor)) => {
+                                view! {
+                                    <span id="whoami">
+                                        {format!("{} ({})", actor.username, actor.role.as_str())}
+                                    </span>
+                                    <button id="sign-out" type="button" on:click=sign_out>
+                                        "Sign out"
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                            _ => view! { <a id="sign-in-link" href="/login">"Sign in"</a> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </nav>
+    }
+    .into_any()
+}

@@ -1,0 +1,145 @@
+//! The OpenAPI 3.1 document, built from [`super::ROUTES`] (hand-written rather than derived:
+//! a derive crate would add a proc-macro stack to every build for one static document).
+
+use serde_json::{json, Map, Value};
+
+use super::ROUTES;
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "examples": ["conflict", "refused", "invalid"]},
+            "message": {"type": "string"},
+            "current_revision": {"type": "integer", "description": "On a stale draft save"},
+            "missing": {"type": "array", "items": {"type": "string"}, "description": "On a refused gate"},
+            "retry_after_secs": {"type": "integer", "description": "On rate-limited sign-in"}
+        }
+    })
+}
+
+fn request_body(method: &str, path: &str) -> Option<Value> {
+    let schema = match (method, path) {
+        ("post", "/v1/decisions") => json!({
+            "type": "object",
+            "description": "A CAVRA input (`cavra.opa-rego-policy.input.v1`); `?pack=` or `policy_pack` selects the pack",
+            "required": ["action_type"],
+            "properties": {
+                "schema_version": {"const": "cavra.opa-rego-policy.input.v1"},
+                "policy_pack": {"type": "string"},
+                "action_type": {"type": "string"},
+                "target": {"type": "string"},
+                "requested_operation": {"type": "string"},
+                "server": {"type": "string"},
+                "tool": {"type": "string"},
+                "capability": {"type": "string"}
+            }
+        }),
+        ("post", "/api/session") => json!({
+            "type": "object", "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}}
+        }),
+        ("post", "/api/users") => json!({
+            "type": "object", "required": ["username", "password", "role"],
+            "properties": {
+                "username": {"type": "string"}, "password": {"type": "string", "minLength": 8},
+                "role": {"enum": ["author", "approver", "admin"]},
+                "groups": {"type": "array", "items": {"type": "string"}}
+            }
+        }),
+        ("post", "/api/packs/{pack}/drafts") => json!({
+            "type": "object", "properties": {"from_digest": {"type": "string"}}
+        }),
+        ("put", "/api/drafts/{id}") => json!({
+            "type": "object", "required": ["source", "revision"],
+            "properties": {"source": {"type": "string"}, "revision": {"type": "integer"}}
+        }),
+        ("post", "/api/packs/{pack}/approvals") => json!({
+            "type": "object", "required": ["digest"],
+            "properties": {
+                "digest": {"type": "string"},
+                "kind": {"enum": ["promotion", "rollback"], "default": "promotion"},
+                "groups": {"type": "array", "items": {"type": "string"}}
+            }
+        }),
+        ("post", "/api/approvals/{id}/signoffs") => json!({
+            "type": "object", "required": ["group", "digest", "decision"],
+            "properties": {
+                "group": {"type": "string"}, "digest": {"type": "string"},
+                "decision": {"enum": ["approve", "reject"]}, "comment": {"type": "string"}
+            }
+        }),
+        ("post", "/api/packs/{pack}/shadow") | ("post", "/api/packs/{pack}/promote") => json!({
+            "type": "object", "required": ["digest"], "properties": {"digest": {"type": "string"}}
+        }),
+        ("post", "/api/packs/{pack}/rollback") => json!({
+            "type": "object", "required": ["digest"],
+            "properties": {"digest": {"type": "string"}, "reason": {"type": "string"}}
+        }),
+        _ => return None,
+    };
+    Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
+
+fn parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let schema = if name == "id" {
+                json!({"type": "integer"})
+            } else {
+                json!({"type": "string"})
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect()
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary) in ROUTES {
+        let public = matches!(
+            *path,
+            "/v1/decisions" | "/api/openapi.json" | "/api/evidence/public-key"
+        ) || (*path == "/api/session" && *method == "post");
+        let mut operation = json!({
+            "summary": summary,
+            "operationId": format!("{method}_{}", path.trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
+            "parameters": parameters(path),
+            "responses": {
+                "200": {"description": "Success", "content": {"application/json": {}}},
+                "default": {
+                    "description": "Error: 401 no session, 403 role/group/Origin, 404 unknown, 409 conflict or refused gate, 413 body too large, 422 invalid, 429 rate limited",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                }
+            }
+        });
+        if !public {
+            operation["security"] = json!([{"session": []}]);
+        }
+        if let Some(body) = request_body(method, path) {
+            operation["requestBody"] = body;
+        }
+        let entry = paths
+            .entry((*path).to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[*method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CAVRA Policy Lifecycle API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Drafts, immutable versions, digest-bound approvals, the promotion gate, shadow mode, rollback, signed evidence and runtime decisions. Mutating requests from browsers must carry a same-origin Origin header."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": error_schema()},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": app::backend::SESSION_COOKIE}
+            }
+        }
+    })
+}

@@ -1,0 +1,411 @@
+//! The lifecycle service: every rule of the governed release path, over the database.
+//!
+//! REST handlers ([`crate::api`]) and Leptos server functions (through [`app::backend::Backend`],
+//! implemented here) call the same methods, so they cannot disagree. Nothing here knows HTTP:
+//! errors are [`BackendError`]s, which the API maps to status codes.
+//!
+//! INVARIANT: every lifecycle write runs in one transaction that starts by locking the single
+//! `lifecycle_lock` row ([`Service::begin_locked`]) and ends with its audit entry, so a crash
+//! never leaves a half-written event and replicas sharing a PostgreSQL database serialise their
+//! lifecycle writes. Runtime decisions do not take that lock.
+//!
+//! Domain logic (lint, digest, dry run, diff, plan, packet, decide) comes from the `lifecycle`
+//! crate and is not reimplemented here.
+
+pub mod accounts;
+pub mod approvals;
+pub mod authoring;
+pub mod gate;
+pub mod shadow;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlx::{Any, AnyConnection, Transaction};
+
+use app::backend::{
+    Actor, ApprovalRequest, Backend, BackendError, DivergenceSummary, Draft, Enforcement,
+    EvidencePacket, GateReport, HistoryEntry, PackSummary, Role, ShadowRun, SignOffInput, Version,
+};
+use lifecycle::decide::CompiledPolicy;
+
+use crate::config::ServiceConfig;
+use crate::db::Database;
+use crate::evidence::Signer;
+
+pub use shadow::DecisionAnswer;
+
+/// A transaction on the shared pool.
+pub type Tx = Transaction<'static, Any>;
+
+/// Result of service calls.
+pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// The lifecycle service. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Database,
+    config: ServiceConfig,
+    signer: Signer,
+    // Compiled policies by digest. Versions are immutable and content-addressed, so this cache is
+    // correct across replicas; which digest is enforced is always read from the database.
+    compiled: Mutex<HashMap<String, Arc<CompiledPolicy>>>,
+}
+
+/// A packet file to write once its transaction committed.
+#[derive(Debug)]
+pub(crate) struct PendingFile {
+    pack_id: String,
+    file_name: String,
+    bytes: Vec<u8>,
+    signature: String,
+}
+
+impl Service {
+    /// Builds the service, loading (or creating) the evidence signing key in the data directory.
+    pub fn new(db: Database, config: ServiceConfig) -> anyhow::Result<Service> {
+        let signer = Signer::load_or_create(&config.key_dir())?;
+        Ok(Service {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                signer,
+                compiled: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    /// The evidence signer.
+    pub fn signer(&self) -> &Signer {
+        &self.inner.signer
+    }
+
+    /// Starts a lifecycle write: a transaction holding the `lifecycle_lock` row.
+    pub(crate) async fn begin_locked(&self) -> Result<Tx> {
+        let mut tx = self.db().pool().begin().await.map_err(db_error)?;
+        // Writing first takes SQLite's write lock (waiting on the busy timeout) and PostgreSQL's
+        // row lock, so every lifecycle writer sees the previous one's committed state.
+        sqlx::query("UPDATE lifecycle_lock SET audit_seq = audit_seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        Ok(tx)
+    }
+
+    /// Commits and then writes the packet files (the database is the record; files are copies).
+    pub(crate) async fn commit(&self, tx: Tx, files: Vec<PendingFile>) -> Result<()> {
+        tx.commit().await.map_err(db_error)?;
+        for file in files {
+            let dir = self.config().evidence_dir().join(&file.pack_id);
+            if let Err(error) = crate::evidence::write_packet_files(
+                &dir,
+                &file.file_name,
+                &file.bytes,
+                &file.signature,
+            ) {
+                tracing::error!(error = %format!("{error:#}"), "writing an evidence file failed; the packet is in the database");
+            }
+        }
+        Ok(())
+    }
+
+    /// The compiled policy of a stored version.
+    pub(crate) async fn compiled(
+        &self,
+        conn: &mut AnyConnection,
+        pack_id: &str,
+        digest: &str,
+    ) -> Result<Arc<CompiledPolicy>> {
+        if let Some(found) = self.cached(digest) {
+            return Ok(found);
+        }
+        let value = authoring::version_value(conn, pack_id, digest).await?;
+        let compiled = Arc::new(CompiledPolicy::from_value(&value));
+        if let Ok(mut cache) = self.inner.compiled.lock() {
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(digest.to_owned(), compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    fn cached(&self, digest: &str) -> Option<Arc<CompiledPolicy>> {
+        self.inner
+            .compiled
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(digest).cloned())
+    }
+
+    /// Opens a pooled connection for reads.
+    pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        self.db().pool().acquire().await.map_err(db_error)
+    }
+
+    /// Verifies the audit chain.
+    pub async fn verify_audit(&self) -> Result<crate::audit::Report> {
+        let mut conn = self.conn().await?;
+        crate::audit::verify(&mut conn).await.map_err(db_error)
+    }
+}
+
+/// Logs a database failure and hides it from the client.
+pub(crate) fn db_error(error: sqlx::Error) -> BackendError {
+    tracing::error!(%error, "database query failed");
+    BackendError::Unavailable
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// Refuses unless the actor has one of the roles.
+pub(crate) fn require_role(actor: &Actor, roles: &[Role], what: &str) -> Result<()> {
+    if roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+        Err(BackendError::Forbidden(format!(
+            "{what} needs the role {}; `{}` is {}",
+            names.join(" or "),
+            actor.username,
+            actor.role.as_str()
+        )))
+    }
+}
+
+/// Authors and admins change policy.
+pub(crate) const AUTHORS: &[Role] = &[Role::Author, Role::Admin];
+
+/// The current time in unix milliseconds.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Unix milliseconds as RFC 3339 UTC with microseconds, e.g. `2026-07-04T13:37:30.422000+00:00`
+/// (CAVRA's timestamp shape).
+pub fn rfc3339(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let sub_millis = millis.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let day_secs = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000+00:00",
+        day_secs / 3600,
+        (day_secs / 60) % 60,
+        day_secs % 60,
+        sub_millis
+    )
+}
+
+/// Parses a JSON list of strings stored in a TEXT column.
+pub(crate) fn string_list(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl Backend for Service {
+    async fn increment_counter(&self, name: &str) -> Result<i64> {
+        // One statement, so concurrent clicks never lose an increment.
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 \
+             RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(self.db().pool())
+        .await
+        .map_err(db_error)
+    }
+
+    async fn counter(&self, name: &str) -> Result<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.db().pool())
+            .await
+            .map(|value| value.unwrap_or(0))
+            .map_err(db_error)
+    }
+
+    async fn authenticate(&self, session_token: &str) -> Result<Actor> {
+        accounts::authenticate(self, session_token).await
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<(Actor, String)> {
+        accounts::login(self, username, password).await
+    }
+
+    async fn logout(&self, session_token: &str) -> Result<()> {
+        accounts::logout(self, session_token).await
+    }
+
+    async fn list_packs(&self) -> Result<Vec<PackSummary>> {
+        authoring::list_packs(self).await
+    }
+
+    async fn list_drafts(&self, pack_id: &str) -> Result<Vec<Draft>> {
+        authoring::list_drafts(self, pack_id).await
+    }
+
+    async fn get_draft(&self, draft_id: i64) -> Result<Draft> {
+        authoring::get_draft(self, draft_id).await
+    }
+
+    async fn create_draft(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        from_digest: Option<&str>,
+    ) -> Result<Draft> {
+        authoring::create_draft(self, actor, pack_id, from_digest).await
+    }
+
+    async fn save_draft(
+        &self,
+        actor: &Actor,
+        draft_id: i64,
+        source: &str,
+        base_revision: i64,
+    ) -> Result<Draft> {
+        authoring::save_draft(self, actor, draft_id, source, base_revision).await
+    }
+
+    async fn publish_draft(&self, actor: &Actor, draft_id: i64) -> Result<Version> {
+        authoring::publish_draft(self, actor, draft_id).await
+    }
+
+    async fn list_versions(&self, pack_id: &str) -> Result<Vec<Version>> {
+        authoring::list_versions(self, pack_id).await
+    }
+
+    async fn get_version(&self, pack_id: &str, digest: &str) -> Result<Version> {
+        authoring::get_version(self, pack_id, digest).await
+    }
+
+    async fn request_approval(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        digest: &str,
+        kind: &str,
+        groups: Option<Vec<String>>,
+    ) -> Result<ApprovalRequest> {
+        approvals::request_approval(self, actor, pack_id, digest, kind, groups).await
+    }
+
+    async fn list_approvals(&self, pack_id: &str) -> Result<Vec<ApprovalRequest>> {
+        approvals::list_approvals(self, pack_id).await
+    }
+
+    async fn sign_off(
+        &self,
+        actor: &Actor,
+        request_id: i64,
+        input: &SignOffInput,
+    ) -> Result<ApprovalRequest> {
+        approvals::sign_off(self, actor, request_id, input).await
+    }
+
+    async fn start_shadow(&self, actor: &Actor, pack_id: &str, digest: &str) -> Result<ShadowRun> {
+        shadow::start(self, actor, pack_id, digest).await
+    }
+
+    async fn stop_shadow(&self, actor: &Actor, pack_id: &str) -> Result<ShadowRun> {
+        shadow::stop(self, actor, pack_id).await
+    }
+
+    async fn divergence(&self, pack_id: &str) -> Result<Option<DivergenceSummary>> {
+        shadow::divergence(self, pack_id).await
+    }
+
+    async fn acknowledge_divergences(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+    ) -> Result<DivergenceSummary> {
+        shadow::acknowledge(self, actor, pack_id).await
+    }
+
+    async fn gate(&self, pack_id: &str, digest: &str) -> Result<GateReport> {
+        let mut conn = self.conn().await?;
+        gate::evaluate(self, &mut conn, pack_id, digest).await
+    }
+
+    async fn promote(&self, actor: &Actor, pack_id: &str, digest: &str) -> Result<Enforcement> {
+        gate::promote(self, actor, pack_id, digest).await
+    }
+
+    async fn rollback(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        digest: &str,
+        reason: &str,
+    ) -> Result<Enforcement> {
+        gate::rollback(self, actor, pack_id, digest, reason).await
+    }
+
+    async fn history(&self, pack_id: &str) -> Result<Vec<HistoryEntry>> {
+        gate::history(self, pack_id).await
+    }
+
+    async fn list_evidence(&self, pack_id: &str) -> Result<Vec<EvidencePacket>> {
+        gate::list_evidence(self, pack_id).await
+    }
+
+    async fn get_evidence(&self, evidence_id: i64) -> Result<EvidencePacket> {
+        gate::get_evidence(self, evidence_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            rfc3339(1_783_172_250_422),
+            "2026-07-04T13:37:30.422000+00:00"
+        );
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000000+00:00");
+    }
+}
