@@ -7,7 +7,7 @@ export CARGO_TERM_COLOR ?= never
 
 ## run: install what is missing, build the release binary and site, and serve on :3000
 run: build
-	./target/release/cavra serve
+	./target/release/cavra serve --demo
 
 ## build: the release binary target/release/cavra and the site in target/site
 build: setup

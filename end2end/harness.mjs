@@ -1,7 +1,7 @@
 // A small browser-test harness: starts `cavra serve` on a free loopback port with its own data
 // directory, drives Debian's Chromium through playwright-core, and prints `N passed, N failed`.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -13,8 +13,17 @@ mkdirSync(ARTIFACTS, { recursive: true });
 const BIN = process.env.CAVRA_BIN ?? join(ROOT, 'target', 'debug', 'cavra');
 const SITE = process.env.CAVRA_SITE_ROOT ?? join(ROOT, 'target', 'site');
 
+const dataDirs = [];
+
+// A fresh data directory per server; all of them are removed when the suite ends.
 export function newDataDir() {
-  return mkdtempSync(join(tmpdir(), 'cavra-e2e-'));
+  const dir = mkdtempSync(join(tmpdir(), 'cavra-e2e-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+function removeDataDirs() {
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 function serverEnv(extra) {
@@ -108,6 +117,7 @@ export async function run(tests) {
     }
   } finally {
     await browser.close();
+    removeDataDirs();
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;

@@ -106,10 +106,14 @@ pub fn run(cli: Cli) -> ExitCode {
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("server=info,tower_http=info,cavra=info"));
-    // Logs go to stderr so that command output on stdout stays machine-readable.
+    // Logs go to stderr so that command output on stdout stays machine-readable; colour only
+    // for a terminal, and never under NO_COLOR, so log files stay plain text.
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .try_init();
 }
 
