@@ -5,8 +5,8 @@
 //! so that patterns match the same texts.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
+use crate::json::write_str_repr;
 use crate::value::{python_float_repr, Value};
 
 /// Python `str(x)` of a JSON value.
@@ -73,33 +73,6 @@ pub fn value_str(value: &Value) -> Cow<'_, str> {
         Value::Str(s) => Cow::Borrowed(s),
         other => Cow::Owned(crate::json::python_str(other)),
     }
-}
-
-/// Python `repr(str)`: single quotes unless the text holds `'` and no `"`.
-fn write_str_repr(out: &mut String, text: &str) {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
 }
 
 /// Python `str.strip()` with no argument: Unicode whitespace plus the ASCII separators
