@@ -47,11 +47,19 @@ examples:
 	cargo build -p server --bin cavra
 	CAVRA=./target/debug/cavra sh examples/policy-lifecycle/regenerate.sh
 
-## bench: criterion benchmarks of the lifecycle core
+## bench: criterion benchmarks of the lifecycle core (evaluate, lint, replay) and the peer engines (regorus, cedar-policy); bounded
+BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 bench:
-	cargo bench -p lifecycle
+	cargo bench -p lifecycle --bench evaluate --bench lint --bench replay -- $(BENCH_ARGS)
+	cargo bench -p benches-peers --bench peers -- $(BENCH_ARGS)
 
 ## watch: edit-reload loop through cargo-leptos (installed on first use, ~15 min once)
 watch: setup
 	@[ "$$(cargo leptos --version 2>/dev/null)" = "cargo-leptos 0.3.10" ] || cargo install cargo-leptos --locked --version 0.3.10
 	cargo leptos watch
+
+## fuzz: run each cargo-fuzz target for FUZZ_SECONDS (default 600 = 10 CPU-minutes) on stable (RUSTC_BOOTSTRAP=1); not part of `make test`
+.PHONY: fuzz
+FUZZ_SECONDS ?= 600
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)

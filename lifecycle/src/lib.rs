@@ -18,5 +18,6 @@ pub mod lint;
 pub mod model;
 pub mod packet;
 pub mod plan;
+pub mod replay;
 pub mod schema;
 pub mod value;

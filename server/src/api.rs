@@ -121,8 +121,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        let Json(value) = Json::<T>::from_request(request, state).await?;
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+        // PostgreSQL cannot store NUL in text (SQLite can): refuse it up front on both engines
+        // with a clear 422 instead of a storage error (503).
+        if contains_nul(&value) {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "text must not contain NUL characters (\\u0000)",
+            ));
+        }
+        let value = serde_json::from_value(value).map_err(|error| {
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("Failed to deserialize the JSON body into the target type: {error}"),
+            )
+        })?;
         Ok(AppJson(value))
+    }
+}
+
+/// Whether any string (or key) of a JSON value contains NUL.
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
+        _ => false,
     }
 }
 
@@ -208,6 +236,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/packs/{pack}/decisions.jsonl",
+        "The decision log as JSONL (input, decision, policy digest, time), for `cavra policy replay`",
+    ),
+    (
+        "get",
         "/api/packs/{pack}/gate/{digest}",
         "The promotion gate for a digest",
     ),
@@ -277,6 +310,7 @@ pub fn router(service: Service) -> Router {
             get(divergence).post(start_shadow).delete(stop_shadow),
         )
         .route("/api/packs/{pack}/shadow/acknowledge", post(acknowledge))
+        .route("/api/packs/{pack}/decisions.jsonl", get(export_decisions))
         .route("/api/packs/{pack}/gate/{digest}", get(gate))
         .route("/api/packs/{pack}/promote", post(promote))
         .route("/api/packs/{pack}/rollback", post(rollback))
@@ -290,8 +324,52 @@ pub fn router(service: Service) -> Router {
             get(evidence_signature),
         )
         .route("/api/audit/verify", get(verify_audit))
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(service)
+}
+
+/// Refuses a request whose declared `Content-Length` exceeds the body limit (at least 2 MiB) with
+/// 413 before any handler runs (server functions included, which would otherwise answer 500).
+pub async fn refuse_oversized(
+    State(service): State<Service>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    // Never below axum's 2 MiB default, which is what server functions (form-encoded, so
+    // larger than the text they carry) accepted before; REST routes keep their own tighter limit.
+    let limit =
+        u64::try_from(service.config().max_body_bytes.max(2 * 1024 * 1024)).unwrap_or(u64::MAX);
+    if declared.is_some_and(|length| length > limit) {
+        return AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body exceeds {limit} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses a percent-encoded NUL in the path or query (a pack name such as `a%00b`) with 400:
+/// PostgreSQL cannot compare text with NUL and would answer with a storage error.
+async fn refuse_nul_in_uri(request: Request, next: axum::middleware::Next) -> Response {
+    let uri = request.uri();
+    let nul = |part: &str| part.contains("%00");
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return AppError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request path must not contain NUL (%00)",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn openapi_document() -> Json<serde_json::Value> {
@@ -510,6 +588,44 @@ async fn sign_off(
 ) -> Result<(StatusCode, AppJson<app::backend::ApprovalRequest>), AppError> {
     let request = service.sign_off(&actor, id, &body).await?;
     Ok((StatusCode::CREATED, AppJson(request)))
+}
+
+/// Streams the decision log page by page (bounded memory); an unknown pack is a 404 before the
+/// first byte.
+async fn export_decisions(
+    State(service): State<Service>,
+    Authed(_): Authed,
+    Path(pack): Path<String>,
+) -> Result<Response, AppError> {
+    let (first, last) = shadow::decision_log_page(&service, &pack, 0).await?;
+    let pages = futures_util::stream::unfold(
+        (Some(first), last, service, pack),
+        |(pending, last, service, pack)| async move {
+            if let Some(text) = pending {
+                if text.is_empty() {
+                    return None;
+                }
+                return Some((Ok(Bytes::from(text)), (None, last, service, pack)));
+            }
+            let after = last?;
+            match shadow::decision_log_page(&service, &pack, after).await {
+                Ok((text, _)) if text.is_empty() => None,
+                Ok((text, next)) => Some((Ok(Bytes::from(text)), (None, next, service, pack))),
+                Err(error) => {
+                    tracing::error!(%error, "exporting the decision log");
+                    Some((
+                        Err(std::io::Error::other("decision log export failed")),
+                        (None, None, service, pack),
+                    ))
+                }
+            }
+        },
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        axum::body::Body::from_stream(pages),
+    )
+        .into_response())
 }
 
 async fn divergence(

@@ -17,6 +17,7 @@ pub mod approvals;
 pub mod authoring;
 pub mod gate;
 pub mod shadow;
+pub mod writer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -55,6 +56,8 @@ struct Inner {
     // Compiled policies by digest. Versions are immutable and content-addressed, so this cache is
     // correct across replicas; which digest is enforced is always read from the database.
     compiled: Mutex<HashMap<String, Arc<CompiledPolicy>>>,
+    // The group-commit writer of runtime decisions (its queue is the only state).
+    writer: writer::Writer,
 }
 
 /// A packet file to write once its transaction committed.
@@ -76,6 +79,7 @@ impl Service {
                 config,
                 signer,
                 compiled: Mutex::new(HashMap::new()),
+                writer: writer::Writer::default(),
             }),
         })
     }
@@ -93,6 +97,10 @@ impl Service {
     /// The evidence signer.
     pub fn signer(&self) -> &Signer {
         &self.inner.signer
+    }
+
+    pub(crate) fn writer(&self) -> &writer::Writer {
+        &self.inner.writer
     }
 
     /// Starts a lifecycle write: a transaction holding the `lifecycle_lock` row.
@@ -167,6 +175,12 @@ impl Service {
 
 /// Logs a database failure and hides it from the client.
 pub(crate) fn db_error(error: sqlx::Error) -> BackendError {
+    // PostgreSQL refuses NUL in text (SQLSTATE 22021): the caller's input, not an outage.
+    if let sqlx::Error::Database(db) = &error {
+        if db.code().as_deref() == Some("22021") {
+            return BackendError::Invalid("text must not contain NUL characters".into());
+        }
+    }
     tracing::error!(%error, "database query failed");
     BackendError::Unavailable
 }

@@ -66,7 +66,14 @@ pub fn router(options: LeptosOptions, service: Service) -> Router {
 
     crate::api::router(service.clone())
         .merge(site)
-        .layer(middleware::from_fn_with_state(service, check_origin))
+        .layer(middleware::from_fn_with_state(
+            service.clone(),
+            check_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            service,
+            crate::api::refuse_oversized,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -9,7 +9,7 @@ use cli_common::{assert_exit, cavra_in, repo, run_command};
 fn help_texts() {
     // `cavra --help` and `serve --help` are left out: other commands add variants there, and
     // `serve` shows the current DATABASE_URL.
-    let commands: [&[&str]; 10] = [
+    let commands: [&[&str]; 11] = [
         &["policy"],
         &["policy", "lifecycle-plan"],
         &["policy", "lifecycle-readiness"],
@@ -19,6 +19,7 @@ fn help_texts() {
         &["policy", "diff"],
         &["policy", "simulate"],
         &["policy", "dry-run"],
+        &["policy", "replay"],
         &["policy", "schema"],
     ];
     for command in commands {

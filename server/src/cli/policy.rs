@@ -11,9 +11,11 @@ use clap::{Args, Subcommand};
 use super::output::Format;
 
 mod lifecycle_cmds;
+mod replay;
 mod tools;
 
 pub use lifecycle_cmds::{LifecyclePlanArgs, ReadinessArgs, ValidateArgs};
+pub use replay::ReplayArgs;
 pub use tools::{DiffArgs, DigestArgs, DryRunArgs, LintArgs, SchemaArgs, SimulateArgs};
 
 /// Options of `cavra policy`.
@@ -79,6 +81,9 @@ pub enum PolicyCommand {
     /// Run a pack's required decisions (its cases.yaml) and report mismatches.
     #[command(name = "dry-run", after_long_help = tools::DRY_RUN_HELP)]
     DryRun(DryRunArgs),
+    /// Replay a decision log under a candidate: flips, rate changes and examples.
+    #[command(after_long_help = replay::REPLAY_HELP)]
+    Replay(ReplayArgs),
     /// Print or write the JSON Schemas of every document the lifecycle writes.
     #[command(after_long_help = tools::SCHEMA_HELP)]
     Schema(SchemaArgs),
@@ -109,6 +114,7 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         PolicyCommand::Diff(a) => tools::diff(a, format),
         PolicyCommand::Simulate(a) => tools::simulate(a, format),
         PolicyCommand::DryRun(a) => tools::dry_run(a, format),
+        PolicyCommand::Replay(a) => replay::replay(a, format),
         PolicyCommand::Schema(a) => tools::schema(a, format),
     }
 }

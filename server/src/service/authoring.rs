@@ -461,6 +461,12 @@ pub async fn save_draft(
     base_revision: i64,
 ) -> Result<Draft> {
     require_role(actor, AUTHORS, "saving a draft")?;
+    if source.contains('\0') {
+        // PostgreSQL cannot store NUL in text; refuse it on every engine (and every caller).
+        return Err(BackendError::Invalid(
+            "the policy text contains a NUL character, which YAML does not allow".into(),
+        ));
+    }
     // One conditional statement: of two saves based on the same revision exactly one matches.
     let updated = sqlx::query(
         "UPDATE drafts SET source = $1, revision = revision + 1, updated_at = $2 \

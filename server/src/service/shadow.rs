@@ -3,7 +3,8 @@
 //! `decide` answers from the enforced version. When a shadow run is active for the pack, the
 //! candidate evaluates the same request too, without changing the answer, and both decisions are
 //! stored as an observation in the same transaction as the decision-log entry: every answered
-//! request has exactly one log entry and, in shadow, exactly one observation.
+//! request has exactly one log entry and, in shadow, exactly one observation. The writes go
+//! through the group-commit writer ([`super::writer`]), which answers after the commit.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use app::backend::{Actor, BackendError, DivergenceSummary, ShadowRun};
 use lifecycle::decide::RequestBuf;
 
 use super::authoring::{not_found_version, pack_row};
+use super::writer::{LogRow, ObservationRow};
 use super::{
     db_error, is_unique_violation, now_millis, require_role, rfc3339, Result, Service, AUTHORS,
 };
@@ -287,48 +289,39 @@ pub async fn decide(
     drop(conn);
     let cavra = decision.to_cavra();
     let now = now_millis();
-    let mut tx = service.db().pool().begin().await.map_err(db_error)?;
-    let decision_id: i64 = sqlx::query_scalar(
-        "INSERT INTO decision_log (pack_id, policy_digest, input_json, decision, rule_id, severity, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(&pack_id)
-    .bind(&enforced_digest)
-    .bind(request.to_cavra_input().to_string())
-    .bind(&cavra.decision)
-    .bind(&cavra.rule_id)
-    .bind(&cavra.severity)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    if let Some((shadow_id, candidate_digest, candidate)) = shadow {
+    let observation = shadow.map(|(shadow_id, candidate_digest, candidate)| {
         let enforced_decision = decision.decision.as_str();
         let candidate_decision = candidate.decision.as_str();
-        let diverged =
-            enforced_decision != candidate_decision || decision.rule_id != candidate.rule_id;
-        sqlx::query(
-            "INSERT INTO observations (shadow_id, decision_id, pack_id, enforced_digest, candidate_digest, \
-             enforced_decision, enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        ObservationRow {
+            shadow_id,
+            candidate_digest,
+            enforced_decision,
+            enforced_rule_id: decision.rule_id.as_str(),
+            candidate_decision,
+            candidate_rule_id: candidate.rule_id.as_str(),
+            diverged: enforced_decision != candidate_decision
+                || decision.rule_id != candidate.rule_id,
+            flip_kind: flip_kind(enforced_decision, candidate_decision),
+        }
+    });
+    // Group commit: the row and its observation commit in one transaction with other requests'
+    // rows; this returns only after that commit (answered => recorded).
+    let decision_id = service
+        .writer()
+        .write(
+            service.db().pool(),
+            LogRow {
+                pack_id: pack_id.clone(),
+                policy_digest: enforced_digest.clone(),
+                input_json: request.to_cavra_input().to_string(),
+                decision: cavra.decision.clone(),
+                rule_id: cavra.rule_id.clone(),
+                severity: cavra.severity.clone(),
+                at: now,
+            },
+            observation,
         )
-        .bind(shadow_id)
-        .bind(decision_id)
-        .bind(&pack_id)
-        .bind(&enforced_digest)
-        .bind(&candidate_digest)
-        .bind(enforced_decision)
-        .bind(decision.rule_id.as_str())
-        .bind(candidate_decision)
-        .bind(candidate.rule_id.as_str())
-        .bind(i64::from(diverged))
-        .bind(flip_kind(enforced_decision, candidate_decision))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    }
-    tx.commit().await.map_err(db_error)?;
+        .await?;
     Ok(DecisionAnswer {
         decision: cavra.decision,
         rule_id: cavra.rule_id,
@@ -453,4 +446,52 @@ pub async fn acknowledge(
     let summary = summarize(&mut tx, run, started, stopped).await?;
     service.commit(tx, Vec::new()).await?;
     Ok(summary)
+}
+
+/// Decision-log rows exported per page of `GET /api/packs/{pack}/decisions.jsonl`.
+pub const EXPORT_PAGE: i64 = 2000;
+
+/// One page of a pack's decision log as JSONL (the shape `cavra policy replay` reads), rows with
+/// `id > after` in id order; returns the text and the last id (None when the page is empty).
+pub async fn decision_log_page(
+    service: &Service,
+    pack_id: &str,
+    after: i64,
+) -> Result<(String, Option<i64>)> {
+    let mut conn = service.conn().await?;
+    if after == 0 {
+        pack_row(&mut conn, pack_id).await?;
+    }
+    let rows = sqlx::query(
+        "SELECT id, policy_digest, input_json, decision, rule_id, severity, at FROM decision_log \
+         WHERE pack_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(pack_id)
+    .bind(after)
+    .bind(EXPORT_PAGE)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut text = String::new();
+    let mut last = None;
+    for row in rows {
+        let id: i64 = row.try_get(0).map_err(db_error)?;
+        let input: String = row.try_get(2).map_err(db_error)?;
+        let input: serde_json::Value =
+            serde_json::from_str(&input).unwrap_or(serde_json::Value::String(input));
+        let line = serde_json::json!({
+            "id": id,
+            "pack": pack_id,
+            "policy_digest": row.try_get::<String, _>(1).map_err(db_error)?,
+            "input": input,
+            "decision": row.try_get::<String, _>(3).map_err(db_error)?,
+            "rule_id": row.try_get::<String, _>(4).map_err(db_error)?,
+            "severity": row.try_get::<String, _>(5).map_err(db_error)?,
+            "at": rfc3339(row.try_get(6).map_err(db_error)?),
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+        last = Some(id);
+    }
+    Ok((text, last))
 }

@@ -18,6 +18,8 @@ use server::config::ServiceConfig;
 use server::db::{Database, Engine};
 use server::service::Service;
 
+pub mod extra;
+
 /// A running server with its storage.
 pub struct TestServer {
     pub engine: Engine,

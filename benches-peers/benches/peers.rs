@@ -1,0 +1,62 @@
+//! Decisions per second on the baseline pack, one core, same corpus: our evaluator vs regorus
+//! (Rego) vs cedar-policy (Cedar). Inputs are prepared in each engine's native form outside the
+//! timed loop; each iteration decides one request and extracts `(decision, rule_id)`.
+//!
+//! `cargo bench -p benches-peers -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use benches_peers::{
+    baseline, cedar_request, corpus, ours, rego_decide, rego_engine, rego_input, CedarEngine,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lifecycle::decide::{CompiledPolicy, Request, RequestBuf};
+
+const CORPUS: usize = 4096;
+
+fn bench_peers(c: &mut Criterion) {
+    let pack = baseline();
+    let requests = corpus(CORPUS);
+    let mut group = c.benchmark_group("decide_baseline");
+    group.throughput(Throughput::Elements(1));
+
+    let compiled = CompiledPolicy::from_value(&pack);
+    let borrowed: Vec<Request<'_>> = requests.iter().map(RequestBuf::as_request).collect();
+    let mut i = 0usize;
+    group.bench_function("cavra", |b| {
+        b.iter(|| {
+            i = (i + 1) % CORPUS;
+            black_box(ours(&compiled, black_box(&borrowed[i])))
+        })
+    });
+
+    if let Ok(mut engine) = rego_engine(&pack) {
+        let inputs: Vec<regorus::Value> = requests.iter().map(rego_input).collect();
+        let mut i = 0usize;
+        group.bench_function("regorus", |b| {
+            b.iter(|| {
+                i = (i + 1) % CORPUS;
+                black_box(rego_decide(&mut engine, black_box(&inputs[i])).ok())
+            })
+        });
+    }
+
+    if let Ok(engine) = CedarEngine::new(&pack) {
+        let inputs: Vec<cedar_policy::Request> = requests
+            .iter()
+            .filter_map(|r| cedar_request(r).ok())
+            .collect();
+        let n = inputs.len().max(1);
+        let mut i = 0usize;
+        group.bench_function("cedar-policy", |b| {
+            b.iter(|| {
+                i = (i + 1) % n;
+                black_box(engine.decide(black_box(&inputs[i])))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_peers);
+criterion_main!(benches);
