@@ -346,6 +346,7 @@ pub async fn refuse_oversized(
     let limit =
         u64::try_from(service.config().max_body_bytes.max(2 * 1024 * 1024)).unwrap_or(u64::MAX);
     if declared.is_some_and(|length| length > limit) {
+        drain_bounded(request.into_body()).await;
         return AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -354,6 +355,28 @@ pub async fn refuse_oversized(
         .into_response();
     }
     next.run(request).await
+}
+
+/// Reads and drops up to 8 MiB of a refused body, for at most two seconds.
+///
+/// Answering while the client is still sending makes most clients fail with a broken pipe
+/// instead of reading the 413; a slightly oversized body is therefore consumed first. Anything
+/// larger is cut off, so memory and time stay bounded either way.
+async fn drain_bounded(body: axum::body::Body) {
+    use futures_util::StreamExt;
+
+    const MAX_DRAIN_BYTES: usize = 8 * 1024 * 1024;
+    let mut stream = body.into_data_stream();
+    let drain = async {
+        let mut drained = 0usize;
+        while drained < MAX_DRAIN_BYTES {
+            match stream.next().await {
+                Some(Ok(chunk)) => drained += chunk.len(),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
 /// Refuses a percent-encoded NUL in the path or query (a pack name such as `a%00b`) with 400:
