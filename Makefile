@@ -58,7 +58,7 @@ watch: setup
 	@[ "$$(cargo leptos --version 2>/dev/null)" = "cargo-leptos 0.3.10" ] || cargo install cargo-leptos --locked --version 0.3.10
 	cargo leptos watch
 
-## fuzz: run each cargo-fuzz target for FUZZ_SECONDS (default 600 = 10 CPU-minutes) on stable (RUSTC_BOOTSTRAP=1); not part of `make test`
+## fuzz: run each cargo-fuzz target until it used FUZZ_SECONDS CPU seconds (default 600 = 10 CPU-minutes, in resumable slices) on stable (RUSTC_BOOTSTRAP=1); not part of `make test`
 .PHONY: fuzz
 FUZZ_SECONDS ?= 600
 fuzz:

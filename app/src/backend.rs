@@ -246,6 +246,38 @@ pub struct ShadowRun {
     pub stopped_at: Option<String>,
 }
 
+/// Recorded decisions replayed by default (the newest ones).
+pub const DEFAULT_REPLAY_WINDOW: u64 = 100_000;
+
+/// What a stored version would have done to the pack's recorded decisions (`cavra policy
+/// replay`, run by the server over its own decision log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplaySummary {
+    /// The pack.
+    pub pack_id: String,
+    /// The replayed version.
+    pub candidate_digest: String,
+    /// The version compared against; `None` means the logged decisions themselves.
+    pub baseline_digest: Option<String>,
+    /// Most recent decisions replayed at most.
+    pub window: u64,
+    /// Share of each outcome: baseline, candidate, and candidate minus baseline.
+    pub rates: ReplayRates,
+    /// The full report: counts, flips by kind and by rule, example inputs.
+    pub report: lifecycle::replay::ReplayReport,
+}
+
+/// Outcome shares of a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayRates {
+    /// Under the baseline.
+    pub baseline: lifecycle::replay::OutcomeRates,
+    /// Under the candidate.
+    pub candidate: lifecycle::replay::OutcomeRates,
+    /// Candidate minus baseline.
+    pub change: lifecycle::replay::OutcomeRates,
+}
+
 /// Observations of a shadow run rolled up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DivergenceSummary {
@@ -450,6 +482,15 @@ mod ssr {
             &self,
             pack_id: &str,
         ) -> Result<Option<DivergenceSummary>, BackendError>;
+        /// Replays the pack's most recent `window` recorded decisions through a stored version,
+        /// against `baseline` (default: the enforced version).
+        async fn replay_version(
+            &self,
+            pack_id: &str,
+            digest: &str,
+            baseline: Option<&str>,
+            window: u64,
+        ) -> Result<ReplaySummary, BackendError>;
         /// Acknowledges every divergence of the active shadow run.
         async fn acknowledge_divergences(
             &self,

@@ -3,12 +3,18 @@
 //! Starts the real router on 127.0.0.1:0 (SQLite in a temporary directory, or `DATABASE_URL`),
 //! imports the baseline pack, publishes a candidate that flips one rule, starts shadow mode, then
 //! drives the endpoint from `CONNECTIONS` keep-alive connections for `SECONDS` seconds (both
-//! bounded). Finally it checks that the shadow run holds exactly one observation per answered
-//! request.
+//! bounded). Finally it checks that the shadow run holds exactly one observation, and the log
+//! exactly one row, per request the server answered with 200 (counted by a middleware).
+//!
+//! The load comes from Debian's `wrk` in its own process when `LOAD_TOOL=wrk` (`WRK_THREADS`,
+//! default 1; `PAUSE_MS` makes each connection wait before each request, to hold a rate below
+//! the maximum), else from an in-process hyper client. `scripts/load.sh` installs wrk and runs
+//! both the maximum and the soak.
 //!
 //! Run with:
 //!   cargo run -p server --example decisions_load
 //!   SECONDS=20 CONNECTIONS=16 cargo run -p server --release --example decisions_load
+//!   LOAD_TOOL=wrk SECONDS=10 CONNECTIONS=64 target/release/examples/decisions_load
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::http::{header, Request, StatusCode};
+use axum::middleware::Next;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -34,6 +41,13 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let seconds = env_number("SECONDS", 10).clamp(1, 120);
     let connections = env_number("CONNECTIONS", 8).clamp(1, 256);
     let dir = tempfile::tempdir()?;
@@ -77,7 +91,28 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let options = server::web::leptos_options(dir.path(), addr);
-    let router = server::web::router(options, service.clone());
+    // Requests received and answered with 200, counted by the server itself. When the client
+    // stops at its deadline it drops the connections with requests in flight; hyper then drops
+    // those handlers, whose decisions may already be recorded but were never answered.
+    let received = Arc::new(AtomicU64::new(0));
+    let answered = Arc::new(AtomicU64::new(0));
+    let counters = (received.clone(), answered.clone());
+    let router = server::web::router(options, service.clone()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: Next| {
+            let (received, answered) = counters.clone();
+            async move {
+                let decision = request.uri().path() == "/v1/decisions";
+                if decision {
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+                let response = next.run(request).await;
+                if decision && response.status() == StatusCode::OK {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+                response
+            }
+        },
+    ));
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let bodies: Arc<Vec<Bytes>> = Arc::new(
@@ -89,6 +124,190 @@ async fn main() -> anyhow::Result<()> {
             )))
             .collect(),
     );
+    let tool = std::env::var("LOAD_TOOL").unwrap_or_default();
+    let load = if tool == "wrk" {
+        wrk(addr, &bodies, seconds, connections, dir.path()).await?
+    } else {
+        internal_client(addr, bodies, seconds, connections).await?
+    };
+    // Let requests cut off by the deadline finish on the server before counting (bounded).
+    let mut last = u64::MAX;
+    for _ in 0..50 {
+        let now = answered.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ok = answered.load(Ordering::Relaxed);
+    let received = received.load(Ordering::Relaxed);
+    let summary = service
+        .divergence(&pack)
+        .await
+        .map_err(fail)?
+        .context("no shadow run")?;
+    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM decision_log")
+        .fetch_one(service.db().pool())
+        .await?;
+    println!("engine            {:?}", service.db().engine());
+    println!("connections       {connections}");
+    println!(
+        "load tool         {}",
+        if tool == "wrk" {
+            "wrk"
+        } else {
+            "in-process hyper client"
+        }
+    );
+    println!("duration          {:.1} s", load.elapsed);
+    println!("requests received {received} (by the server)");
+    println!("requests answered {ok} (200, by the server)");
+    println!("requests counted  {} (by the client)", load.completed);
+    println!("requests failed   {}", load.failed);
+    println!(
+        "throughput        {:.0} decisions/s",
+        load.completed as f64 / load.elapsed
+    );
+    println!(
+        "latency ms        p50 {:.2}  p99 {:.2}  max {:.2}",
+        load.p50, load.p99, load.max
+    );
+    println!("decision log rows {logged}");
+    println!(
+        "observations      {} (divergences {}, {:?})",
+        summary.observations, summary.divergences, summary.by_flip
+    );
+    let observations = u64::try_from(summary.observations).unwrap_or(u64::MAX);
+    let logged = u64::try_from(logged).unwrap_or(u64::MAX);
+    // Every answered request is recorded once with its observation; the only rows beyond the
+    // answered ones are requests cut off in flight at the deadline (at most one per connection).
+    let matches = observations == logged
+        && (ok..=received).contains(&logged)
+        && received - ok <= connections
+        && load.completed <= ok;
+    println!(
+        "observation count == decision-log count == answered requests (+ {} cut off in flight): {}",
+        logged.saturating_sub(ok),
+        if matches { "yes" } else { "NO" }
+    );
+    anyhow::ensure!(matches, "observation count differs from request count");
+    anyhow::ensure!(load.failed == 0, "{} requests failed", load.failed);
+    Ok(())
+}
+
+/// What a load run measured (latencies in milliseconds).
+struct Load {
+    elapsed: f64,
+    completed: u64,
+    failed: u64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// Runs Debian's wrk against the server and parses its report.
+async fn wrk(
+    addr: std::net::SocketAddr,
+    bodies: &[Bytes],
+    seconds: u64,
+    connections: u64,
+    dir: &std::path::Path,
+) -> anyhow::Result<Load> {
+    let list = dir.join("bodies.jsonl");
+    let mut text = String::new();
+    for body in bodies {
+        text.push_str(std::str::from_utf8(body)?);
+        text.push('\n');
+    }
+    std::fs::write(&list, text)?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/decisions_load.lua");
+    let threads = env_number("WRK_THREADS", 1).clamp(1, 8).min(connections);
+    let mut command = tokio::process::Command::new("wrk");
+    command
+        .args(["-t", &threads.to_string(), "-c", &connections.to_string()])
+        .args([
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            script,
+        ])
+        .arg(format!("http://{addr}/v1/decisions"))
+        .arg("--")
+        .arg(&list)
+        .kill_on_drop(true);
+    if let Ok(pause) = std::env::var("PAUSE_MS") {
+        command.env("WRK_PAUSE_MS", pause);
+    }
+    let output = command
+        .output()
+        .await
+        .context("running wrk (scripts/load.sh installs it)")?;
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{report}");
+    anyhow::ensure!(
+        output.status.success(),
+        "wrk failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    parse_wrk(&report)
+}
+
+/// Reads requests, duration, errors and the latency distribution from wrk's `--latency` report.
+fn parse_wrk(report: &str) -> anyhow::Result<Load> {
+    let millis = |value: &str| -> Option<f64> {
+        let unit = value.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let number: f64 = value[..value.len() - unit.len()].parse().ok()?;
+        Some(match unit {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            "m" => number * 60_000.0,
+            _ => return None,
+        })
+    };
+    let mut load = Load {
+        elapsed: 0.0,
+        completed: 0,
+        failed: 0,
+        p50: 0.0,
+        p99: 0.0,
+        max: 0.0,
+    };
+    for line in report.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [count, "requests", "in", time, ..] => {
+                load.completed = count.parse()?;
+                load.elapsed = millis(time.trim_end_matches(',')).context("wrk duration")? / 1000.0;
+            }
+            ["Latency", _avg, _stdev, max, ..] => load.max = millis(max).unwrap_or(0.0),
+            ["50%", value] => load.p50 = millis(value).context("wrk p50")?,
+            ["99%", value] => load.p99 = millis(value).context("wrk p99")?,
+            ["Non-2xx", "or", "3xx", "responses:", count] => load.failed += count.parse::<u64>()?,
+            ["Socket", "errors:", rest @ ..] => {
+                load.failed += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    anyhow::ensure!(load.elapsed > 0.0, "no summary in wrk's report");
+    Ok(load)
+}
+
+/// Drives the endpoint from in-process hyper connections.
+async fn internal_client(
+    addr: std::net::SocketAddr,
+    bodies: Arc<Vec<Bytes>>,
+    seconds: u64,
+    connections: u64,
+) -> anyhow::Result<Load> {
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -136,38 +355,12 @@ async fn main() -> anyhow::Result<()> {
             .get(index)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    let ok = ok.load(Ordering::Relaxed);
-    let summary = service
-        .divergence(&pack)
-        .await
-        .map_err(fail)?
-        .context("no shadow run")?;
-    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM decision_log")
-        .fetch_one(service.db().pool())
-        .await?;
-    println!("engine            {:?}", service.db().engine());
-    println!("connections       {connections}");
-    println!("duration          {elapsed:.1} s");
-    println!("requests ok       {ok}");
-    println!("requests failed   {}", failed.load(Ordering::Relaxed));
-    println!("throughput        {:.0} decisions/s", ok as f64 / elapsed);
-    println!(
-        "latency ms        p50 {:.2}  p99 {:.2}  max {:.2}",
-        percentile(0.5),
-        percentile(0.99),
-        percentile(1.0)
-    );
-    println!("decision log rows {logged}");
-    println!(
-        "observations      {} (divergences {}, {:?})",
-        summary.observations, summary.divergences, summary.by_flip
-    );
-    let matches = u64::try_from(summary.observations).ok() == Some(ok)
-        && u64::try_from(logged).ok() == Some(ok);
-    println!(
-        "observation count == request count: {}",
-        if matches { "yes" } else { "NO" }
-    );
-    anyhow::ensure!(matches, "observation count differs from request count");
-    Ok(())
+    Ok(Load {
+        elapsed,
+        completed: ok.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        p50: percentile(0.5),
+        p99: percentile(0.99),
+        max: percentile(1.0),
+    })
 }

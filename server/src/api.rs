@@ -205,6 +205,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/packs/{pack}/versions/{digest}/replay",
+        "Replay the pack's recorded decisions through a version (?baseline=digest&window=n)",
+    ),
+    (
+        "get",
         "/api/packs/{pack}/approvals",
         "Approval requests of a pack",
     ),
@@ -301,6 +306,10 @@ pub fn router(service: Service) -> Router {
         .route("/api/packs/{pack}/versions", get(list_versions))
         .route("/api/packs/{pack}/versions/{digest}", get(get_version))
         .route(
+            "/api/packs/{pack}/versions/{digest}/replay",
+            get(replay_version),
+        )
+        .route(
             "/api/packs/{pack}/approvals",
             get(list_approvals).post(request_approval),
         )
@@ -345,14 +354,46 @@ pub async fn refuse_oversized(
     // larger than the text they carry) accepted before; REST routes keep their own tighter limit.
     let limit =
         u64::try_from(service.config().max_body_bytes.max(2 * 1024 * 1024)).unwrap_or(u64::MAX);
-    if declared.is_some_and(|length| length > limit) {
-        drain_bounded(request.into_body()).await;
-        return AppError::new(
+    let too_large = || {
+        AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the request body exceeds {limit} bytes"),
         )
-        .into_response();
+        .into_response()
+    };
+    if declared.is_some_and(|length| length > limit) {
+        drain_bounded(request.into_body().into_data_stream()).await;
+        return too_large();
+    }
+    // A streamed body (chunked, no Content-Length) is read here up to the limit, so an oversized
+    // one gets the same 413; handlers then see a body of known size. Leptos' server-function
+    // reader would otherwise fail mid-stream and answer 500.
+    if declared.is_none() && request.headers().contains_key(header::TRANSFER_ENCODING) {
+        use futures_util::StreamExt;
+
+        let (parts, body) = request.into_parts();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut stream = body.into_data_stream();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else {
+                return AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the request body could not be read",
+                )
+                .into_response();
+            };
+            if bytes.len() + chunk.len() > limit {
+                drain_bounded(stream).await;
+                return too_large();
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        request.headers_mut().remove(header::TRANSFER_ENCODING);
+        return next.run(request).await;
     }
     next.run(request).await
 }
@@ -362,11 +403,10 @@ pub async fn refuse_oversized(
 /// Answering while the client is still sending makes most clients fail with a broken pipe
 /// instead of reading the 413; a slightly oversized body is therefore consumed first. Anything
 /// larger is cut off, so memory and time stay bounded either way.
-async fn drain_bounded(body: axum::body::Body) {
+async fn drain_bounded(mut stream: axum::body::BodyDataStream) {
     use futures_util::StreamExt;
 
     const MAX_DRAIN_BYTES: usize = 8 * 1024 * 1024;
-    let mut stream = body.into_data_stream();
     let drain = async {
         let mut drained = 0usize;
         while drained < MAX_DRAIN_BYTES {
@@ -569,6 +609,32 @@ async fn get_version(
     Path((pack, digest)): Path<(String, String)>,
 ) -> ApiResult<app::backend::Version> {
     Ok(AppJson(service.get_version(&pack, &digest).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplayQuery {
+    baseline: Option<String>,
+    window: Option<u64>,
+}
+
+async fn replay_version(
+    State(service): State<Service>,
+    Authed(_): Authed,
+    Path((pack, digest)): Path<(String, String)>,
+    Query(query): Query<ReplayQuery>,
+) -> ApiResult<app::backend::ReplaySummary> {
+    Ok(AppJson(
+        service
+            .replay_version(
+                &pack,
+                &digest,
+                query.baseline.as_deref().filter(|b| !b.is_empty()),
+                query
+                    .window
+                    .unwrap_or(crate::service::replay::DEFAULT_WINDOW),
+            )
+            .await?,
+    ))
 }
 
 async fn list_approvals(

@@ -12,3 +12,6 @@ pub mod demo;
 pub mod evidence;
 pub mod service;
 pub mod web;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

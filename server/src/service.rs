@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod authoring;
 pub mod gate;
+pub mod replay;
 pub mod shadow;
 pub mod writer;
 
@@ -26,7 +27,8 @@ use sqlx::{Any, AnyConnection, Transaction};
 
 use app::backend::{
     Actor, ApprovalRequest, Backend, BackendError, DivergenceSummary, Draft, Enforcement,
-    EvidencePacket, GateReport, HistoryEntry, PackSummary, Role, ShadowRun, SignOffInput, Version,
+    EvidencePacket, GateReport, HistoryEntry, PackSummary, ReplaySummary, Role, ShadowRun,
+    SignOffInput, Version,
 };
 use lifecycle::decide::CompiledPolicy;
 
@@ -118,6 +120,9 @@ impl Service {
     /// Commits and then writes the packet files (the database is the record; files are copies).
     pub(crate) async fn commit(&self, tx: Tx, files: Vec<PendingFile>) -> Result<()> {
         tx.commit().await.map_err(db_error)?;
+        // A lifecycle write may have moved a pack's pointers: decisions here re-read them at
+        // once (other replicas catch up at their writer's next batch, see `writer`).
+        self.writer().forget_pointers();
         for file in files {
             let dir = self.config().evidence_dir().join(&file.pack_id);
             if let Err(error) = crate::evidence::write_packet_files(
@@ -151,6 +156,19 @@ impl Service {
             cache.insert(digest.to_owned(), compiled.clone());
         }
         Ok(compiled)
+    }
+
+    /// The compiled policy of a stored version, opening a connection only on a cache miss.
+    pub(crate) async fn compiled_by_digest(
+        &self,
+        pack_id: &str,
+        digest: &str,
+    ) -> Result<Arc<CompiledPolicy>> {
+        if let Some(found) = self.cached(digest) {
+            return Ok(found);
+        }
+        let mut conn = self.conn().await?;
+        self.compiled(&mut conn, pack_id, digest).await
     }
 
     fn cached(&self, digest: &str) -> Option<Arc<CompiledPolicy>> {
@@ -367,6 +385,16 @@ impl Backend for Service {
 
     async fn divergence(&self, pack_id: &str) -> Result<Option<DivergenceSummary>> {
         shadow::divergence(self, pack_id).await
+    }
+
+    async fn replay_version(
+        &self,
+        pack_id: &str,
+        digest: &str,
+        baseline: Option<&str>,
+        window: u64,
+    ) -> Result<ReplaySummary> {
+        replay::replay_version(self, pack_id, digest, baseline, window).await
     }
 
     async fn acknowledge_divergences(

@@ -155,3 +155,65 @@ fn replay_refuses_a_missing_log() {
     assert_exit(&out, 2);
     assert!(out.stderr.contains("decision log"), "{}", out.stderr);
 }
+
+#[test]
+fn replay_reads_stored_versions_by_digest_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (candidate, log) = fixture(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("cavra.db").display());
+    // A server database holding the reference packs as stored versions.
+    let digest = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let database = server::db::Database::connect(&url).await.unwrap();
+            let service = server::service::Service::new(
+                database,
+                server::config::ServiceConfig::new(dir.path().join("data")),
+            )
+            .unwrap();
+            let imported = server::demo::import_policies(&service, &repo().join("policies"))
+                .await
+                .unwrap();
+            imported
+                .into_iter()
+                .find(|(pack, _)| pack == BASELINE)
+                .map(|(_, digest)| digest)
+                .unwrap()
+        });
+    let by_digest = run(&[
+        "policy",
+        "replay",
+        "--log",
+        &log,
+        "--candidate",
+        &candidate,
+        "--baseline",
+        &digest,
+        "--database-url",
+        &url,
+        "--format",
+        "json",
+    ]);
+    assert_exit(&by_digest, 0);
+    let json: serde_json::Value = serde_json::from_str(&by_digest.stdout).unwrap();
+    assert_eq!(json["baseline"]["policy_digest"], digest.as_str());
+    // The same decisions as with the pack from the policy root.
+    assert_eq!(json["report"]["trusted_baseline"], 150);
+    assert_eq!(json["report"]["flips"], 100);
+
+    let missing = format!("sha256:{}", "0".repeat(64));
+    let out = run(&[
+        "policy",
+        "replay",
+        "--log",
+        &log,
+        "--candidate",
+        &missing,
+        "--database-url",
+        &url,
+    ]);
+    assert_exit(&out, 2);
+    assert!(out.stderr.contains("no stored version"), "{}", out.stderr);
+}

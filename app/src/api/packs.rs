@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use crate::backend::{
     Actor, ApprovalRequest, DivergenceSummary, Draft, EvidencePacket, GateReport, HistoryEntry,
-    PackSummary, Version,
+    PackSummary, ReplaySummary, Version,
 };
 
 /// One dashboard row.
@@ -120,6 +120,25 @@ pub async fn load_pack(pack_id: String) -> Result<PackDetail, ApiError> {
 pub async fn version_detail(pack_id: String, digest: String) -> Result<Version, ApiError> {
     let (backend, _) = super::ssr::actor().await?;
     Ok(backend.get_version(&pack_id, &digest).await?)
+}
+
+/// Replays the pack's newest recorded decisions through a stored version, against `baseline`
+/// (default: the enforced version).
+#[server]
+pub async fn replay_version(
+    pack_id: String,
+    digest: String,
+    baseline: Option<String>,
+) -> Result<ReplaySummary, ApiError> {
+    let (backend, _) = super::ssr::actor().await?;
+    Ok(backend
+        .replay_version(
+            &pack_id,
+            &digest,
+            baseline.as_deref(),
+            crate::backend::DEFAULT_REPLAY_WINDOW,
+        )
+        .await?)
 }
 
 /// The newest published version that is not enforced.

@@ -11,9 +11,11 @@ use crate::api::governance::{
     acknowledge, divergence, promote, request_approval, rollback, sign_off, start_shadow,
     stop_shadow,
 };
-use crate::api::packs::{load_pack, version_detail, PackDetail};
+use crate::api::packs::{load_pack, replay_version, version_detail, PackDetail};
 use crate::api::ApiError;
-use crate::backend::{Actor, ApprovalRequest, DivergenceSummary, GateReport, Role, Version};
+use crate::backend::{
+    Actor, ApprovalRequest, DivergenceSummary, GateReport, ReplaySummary, Role, Version,
+};
 use crate::components::diff_view::DiffView;
 use crate::components::widgets::{go, short_digest, ActionStatus, ErrorNote, StatusLine};
 
@@ -377,6 +379,7 @@ fn VersionDiff(detail: PackDetail) -> AnyView {
         }
     };
     let (label_left, label_right) = (label_of.clone(), label_of);
+    let pack_id = stored.with_value(|d| d.pack.id.clone());
     view! {
         <section class="card" id="version-diff">
             <h2>"Compare versions"</h2>
@@ -398,7 +401,133 @@ fn VersionDiff(detail: PackDetail) -> AnyView {
                     })
                 }}
             </Transition>
+            <ReplayPanel pack_id left right />
         </section>
+    }
+    .into_any()
+}
+
+/// Replays the pack's recorded decisions through the right-hand version, on the server, against
+/// the left-hand version: what promoting it would have done to real traffic.
+#[component]
+fn ReplayPanel(pack_id: String, left: RwSignal<String>, right: RwSignal<String>) -> AnyView {
+    let version = |key: String| key.strip_prefix("v:").map(str::to_owned);
+    let result: RwSignal<Option<Result<ReplaySummary, ApiError>>> = RwSignal::new(None);
+    let running = RwSignal::new(false);
+    // A new pair of sides makes an old answer misleading.
+    Effect::new(move |_| {
+        let _ = (left.get(), right.get());
+        result.set(None);
+    });
+    let run = move |_| {
+        let (Some(digest), baseline) = (version(right.get()), version(left.get())) else {
+            return;
+        };
+        let pack_id = pack_id.clone();
+        running.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = replay_version(pack_id, digest, baseline).await;
+            result.set(Some(answer));
+            running.set(false);
+        });
+    };
+    let percent = |v: f64| format!("{:.1} %", v * 100.0);
+    let signed = |v: f64| format!("{:+.1} pts", v * 100.0);
+    view! {
+        <div class="replay" id="replay">
+            <h3>"Replay recorded traffic"</h3>
+            <p class="muted">
+                "Decides the pack's newest recorded decisions (up to "
+                {crate::backend::DEFAULT_REPLAY_WINDOW.to_string()}
+                ") under the right-hand version and compares them with the left-hand one."
+            </p>
+            <button
+                id="replay-run"
+                on:click=run
+                disabled=move || running.get() || version(right.get()).is_none()
+            >
+                {move || if running.get() { "Replaying…" } else { "Replay against the decision log" }}
+            </button>
+            {move || match result.get() {
+                None => ().into_any(),
+                Some(Err(error)) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                Some(Ok(summary)) => {
+                    let report = summary.report.clone();
+                    let rates = summary.rates.clone();
+                    view! {
+                        <p id="replay-summary">
+                            {format!(
+                                "{} decisions replayed: {} change outcome, {} change rule only",
+                                report.decisions, report.flips, report.rule_changes,
+                            )}
+                        </p>
+                        <table class="replay-rates">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Outcome"</th>
+                                    <th scope="col">"Baseline"</th>
+                                    <th scope="col">"Candidate"</th>
+                                    <th scope="col">"Change"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                <tr>
+                                    <th scope="row">"allow"</th>
+                                    <td>{percent(rates.baseline.allow)}</td>
+                                    <td>{percent(rates.candidate.allow)}</td>
+                                    <td>{signed(rates.change.allow)}</td>
+                                </tr>
+                                <tr>
+                                    <th scope="row">"block"</th>
+                                    <td>{percent(rates.baseline.block)}</td>
+                                    <td>{percent(rates.candidate.block)}</td>
+                                    <td>{signed(rates.change.block)}</td>
+                                </tr>
+                                <tr>
+                                    <th scope="row">"require_approval (human load)"</th>
+                                    <td>{percent(rates.baseline.require_approval)}</td>
+                                    <td>{percent(rates.candidate.require_approval)}</td>
+                                    <td>{signed(rates.change.require_approval)}</td>
+                                </tr>
+                            </tbody>
+                        </table>
+                        <table class="replay-flips">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Flip"</th>
+                                    <th scope="col">"Rule"</th>
+                                    <th scope="col">"Count"</th>
+                                    <th scope="col">"Example"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {report
+                                    .groups
+                                    .into_iter()
+                                    .take(50)
+                                    .map(|group| {
+                                        let example = group
+                                            .examples
+                                            .first()
+                                            .map(|e| e.input.to_string())
+                                            .unwrap_or_default();
+                                        view! {
+                                            <tr class="replay-flip">
+                                                <td>{group.kind}</td>
+                                                <td>{format!("{} → {}", group.from_rule, group.to_rule)}</td>
+                                                <td>{group.count.to_string()}</td>
+                                                <td><code>{example}</code></td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
     }
     .into_any()
 }

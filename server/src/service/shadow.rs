@@ -15,7 +15,7 @@ use app::backend::{Actor, BackendError, DivergenceSummary, ShadowRun};
 use lifecycle::decide::RequestBuf;
 
 use super::authoring::{not_found_version, pack_row};
-use super::writer::{LogRow, ObservationRow};
+use super::writer::{read_pointers, LogRow, ObservationRow, Outcome};
 use super::{
     db_error, is_unique_violation, now_millis, require_role, rfc3339, Result, Service, AUTHORS,
 };
@@ -257,81 +257,88 @@ pub async fn decide(
         })
         .unwrap_or(&service.config().default_pack)
         .to_owned();
-    let mut conn = service.conn().await?;
-    // One read of the pointers per request: replicas never cache which version is enforced.
-    let row = sqlx::query(
-        "SELECT p.enforced_digest, s.id, s.candidate_digest FROM packs p \
-         LEFT JOIN shadow_runs s ON s.pack_id = p.id AND s.stopped_at IS NULL WHERE p.id = $1",
-    )
-    .bind(&pack_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?
-    .ok_or_else(|| BackendError::NotFound(format!("no pack `{pack_id}`")))?;
-    let enforced_digest: Option<String> = row.try_get(0).map_err(db_error)?;
-    let enforced_digest = enforced_digest.ok_or_else(|| {
-        BackendError::NotFound(format!("pack `{pack_id}` has no enforced version"))
-    })?;
-    let shadow_id: Option<i64> = row.try_get(1).map_err(db_error)?;
-    let candidate_digest: Option<String> = row.try_get(2).map_err(db_error)?;
     let request = RequestBuf::from_json(input);
-    let enforced = service
-        .compiled(&mut conn, &pack_id, &enforced_digest)
-        .await?;
-    let decision = enforced.decide(&request.as_request());
-    let shadow = match (shadow_id, candidate_digest) {
-        (Some(id), Some(candidate)) => {
-            let compiled = service.compiled(&mut conn, &pack_id, &candidate).await?;
-            Some((id, candidate, compiled.decide(&request.as_request())))
-        }
-        _ => None,
-    };
-    drop(conn);
-    let cavra = decision.to_cavra();
-    let now = now_millis();
-    let observation = shadow.map(|(shadow_id, candidate_digest, candidate)| {
-        let enforced_decision = decision.decision.as_str();
-        let candidate_decision = candidate.decision.as_str();
-        ObservationRow {
-            shadow_id,
-            candidate_digest,
-            enforced_decision,
-            enforced_rule_id: decision.rule_id.as_str(),
-            candidate_decision,
-            candidate_rule_id: candidate.rule_id.as_str(),
-            diverged: enforced_decision != candidate_decision
-                || decision.rule_id != candidate.rule_id,
-            flip_kind: flip_kind(enforced_decision, candidate_decision),
-        }
-    });
-    // Group commit: the row and its observation commit in one transaction with other requests'
-    // rows; this returns only after that commit (answered => recorded).
-    let decision_id = service
-        .writer()
-        .write(
-            service.db().pool(),
-            LogRow {
-                pack_id: pack_id.clone(),
-                policy_digest: enforced_digest.clone(),
-                input_json: request.to_cavra_input().to_string(),
-                decision: cavra.decision.clone(),
-                rule_id: cavra.rule_id.clone(),
-                severity: cavra.severity.clone(),
-                at: now,
-            },
-            observation,
-        )
-        .await?;
-    Ok(DecisionAnswer {
-        decision: cavra.decision,
-        rule_id: cavra.rule_id,
-        severity: cavra.severity,
-        reason: cavra.reason,
-        approver_group: cavra.approver_group,
-        policy_pack: pack_id,
-        policy_digest: enforced_digest,
-        decision_id,
-    })
+    let input_json = request.to_cavra_input().to_string();
+    // Bounded: a decision is re-made only when the pointers changed under it, which takes a
+    // promotion, rollback or shadow start/stop per retry.
+    for _ in 0..4 {
+        let pointers = match service.writer().cached_pointers(&pack_id) {
+            Some(pointers) => pointers,
+            None => {
+                let mut conn = service.conn().await?;
+                let Some(pointers) = read_pointers(&mut *conn, &pack_id).await? else {
+                    // Tell a missing pack (pack_row's error) from one that enforces nothing.
+                    pack_row(&mut conn, &pack_id).await?;
+                    return Err(BackendError::NotFound(format!(
+                        "pack `{pack_id}` has no enforced version"
+                    )));
+                };
+                service.writer().remember(&pack_id, pointers.clone());
+                pointers
+            }
+        };
+        let enforced = service
+            .compiled_by_digest(&pack_id, &pointers.enforced_digest)
+            .await?;
+        let decision = enforced.decide(&request.as_request());
+        let observation = match &pointers.shadow {
+            Some((shadow_id, candidate_digest)) => {
+                let candidate = service
+                    .compiled_by_digest(&pack_id, candidate_digest)
+                    .await?
+                    .decide(&request.as_request());
+                let enforced_decision = decision.decision.as_str();
+                let candidate_decision = candidate.decision.as_str();
+                Some(ObservationRow {
+                    shadow_id: *shadow_id,
+                    candidate_digest: candidate_digest.clone(),
+                    enforced_decision,
+                    enforced_rule_id: decision.rule_id.as_str(),
+                    candidate_decision,
+                    candidate_rule_id: candidate.rule_id.as_str(),
+                    diverged: enforced_decision != candidate_decision
+                        || decision.rule_id != candidate.rule_id,
+                    flip_kind: flip_kind(enforced_decision, candidate_decision),
+                })
+            }
+            None => None,
+        };
+        let cavra = decision.to_cavra();
+        let enforced_digest = pointers.enforced_digest.clone();
+        // Group commit: the row and its observation commit in one transaction with other
+        // requests' rows; this returns only after that commit (answered => recorded).
+        let outcome = service
+            .writer()
+            .write(
+                service.db(),
+                pointers,
+                LogRow {
+                    pack_id: pack_id.clone(),
+                    policy_digest: enforced_digest.clone(),
+                    input_json: input_json.clone(),
+                    decision: cavra.decision.clone(),
+                    rule_id: cavra.rule_id.clone(),
+                    severity: cavra.severity.clone(),
+                    at: now_millis(),
+                },
+                observation,
+            )
+            .await?;
+        let Outcome::Recorded(decision_id) = outcome else {
+            continue;
+        };
+        return Ok(DecisionAnswer {
+            decision: cavra.decision,
+            rule_id: cavra.rule_id,
+            severity: cavra.severity,
+            reason: cavra.reason,
+            approver_group: cavra.approver_group,
+            policy_pack: pack_id,
+            policy_digest: enforced_digest,
+            decision_id,
+        });
+    }
+    Err(BackendError::Unavailable)
 }
 
 /// Rolls up the observations of a run.

@@ -1,29 +1,47 @@
 //! Group commit of runtime decisions: `POST /v1/decisions` hands its decision-log row (and, in
 //! shadow mode, its observation) to one writer task per process, which inserts whatever is
-//! queued, up to [`MAX_BATCH`] decisions, in one transaction, then acknowledges each request.
-//! A request answers only after its batch committed, so every answered decision is recorded
-//! ("answered ⇒ recorded" holds as before); the database sees one commit per batch instead of
-//! one per request.
+//! queued, up to [`MAX_BATCH`] decisions, with one multi-row `INSERT` per table in one
+//! transaction, then acknowledges each request. A request answers only after its batch
+//! committed, so every answered decision is recorded ("answered ⇒ recorded").
 //!
-//! The only in-process state is the bounded queue: rows are written with their final values,
-//! ids come from the database, and replicas sharing a PostgreSQL database each run their own
-//! writer without coordination. If a batch fails, its rows are retried one transaction each, so
-//! one bad row cannot fail its neighbours; a row that still fails answers its request with the
-//! error (nothing is acknowledged that was not committed).
+//! **Pointers are validated per batch, not read per request.** A request evaluates under the
+//! pack's pointers (enforced digest, active shadow run) as this process last saw them. Before
+//! each batch the writer reads the current pointers of the batch's packs from the database, once;
+//! a decision made under pointers that have since changed (a promotion, rollback or shadow
+//! start/stop, on any replica) is not written but handed back as [`Outcome::Stale`], and the
+//! request evaluates again under the fresh pointers. So every answered decision was made under
+//! pointers read after the request arrived — the guarantee of a per-request read, at one read
+//! per batch. Negative answers (no such pack, nothing enforced) are never cached.
+//!
+//! Rows are written with their final values and ids come from the database, so replicas sharing
+//! a PostgreSQL database each run their own writer without coordination. If a batch fails, its
+//! rows are retried one transaction each, so one bad row cannot fail its neighbours; a row that
+//! still fails answers its request with the error (nothing is acknowledged that was not
+//! committed).
 
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool, Connection as _, Row as _};
 use tokio::sync::{mpsc, oneshot};
 
 use app::backend::BackendError;
 
 use super::{db_error, Result};
+use crate::db::{Database, Engine};
 
 /// Most decisions per transaction.
 pub const MAX_BATCH: usize = 512;
 /// Queue capacity (requests waiting for the writer beyond this wait to enqueue).
 const QUEUE: usize = 8192;
+
+/// What decides a pack's answers: its enforced digest and its active shadow run, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pointers {
+    pub enforced_digest: String,
+    /// `(shadow run id, candidate digest)`.
+    pub shadow: Option<(i64, String)>,
+}
 
 /// A decision-log row.
 #[derive(Debug, Clone)]
@@ -50,42 +68,83 @@ pub(crate) struct ObservationRow {
     pub flip_kind: String,
 }
 
+/// How a write ended.
 #[derive(Debug)]
-struct Pending {
-    log: LogRow,
-    observation: Option<ObservationRow>,
-    done: oneshot::Sender<Result<i64>>,
+pub(crate) enum Outcome {
+    /// Committed, with the decision-log id.
+    Recorded(i64),
+    /// Not written: the pointers the decision was made under are no longer current (the cache
+    /// now holds the current ones). Evaluate again.
+    Stale,
 }
 
+#[derive(Debug)]
+struct Pending {
+    pointers: Pointers,
+    log: LogRow,
+    observation: Option<ObservationRow>,
+    done: oneshot::Sender<Result<Outcome>>,
+}
+
+type PointerCache = Arc<Mutex<HashMap<String, Pointers>>>;
+
 /// The handle of a service's writer task (started on first use, restarted if it stopped, e.g.
-/// when the runtime that ran it was shut down).
+/// when the runtime that ran it was shut down) and the pointer cache it keeps current.
 #[derive(Debug, Default)]
 pub(crate) struct Writer {
     sender: Mutex<Option<mpsc::Sender<Pending>>>,
+    pointers: PointerCache,
 }
 
 impl Writer {
-    fn sender(&self, pool: &AnyPool) -> Result<mpsc::Sender<Pending>> {
+    fn sender(&self, db: &Database) -> Result<mpsc::Sender<Pending>> {
         let mut slot = self.sender.lock().map_err(|_| BackendError::Unavailable)?;
         if let Some(sender) = slot.as_ref().filter(|s| !s.is_closed()) {
             return Ok(sender.clone());
         }
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool.clone(), receiver));
+        tokio::spawn(run(
+            db.pool().clone(),
+            db.engine(),
+            receiver,
+            self.pointers.clone(),
+        ));
         *slot = Some(sender.clone());
         Ok(sender)
     }
 
-    /// Records a decision (and its observation) and returns its decision-log id once committed.
+    /// The pointers of a pack as last validated, if known.
+    pub(crate) fn cached_pointers(&self, pack_id: &str) -> Option<Pointers> {
+        self.pointers.lock().ok()?.get(pack_id).cloned()
+    }
+
+    /// Remembers pointers just read from the database.
+    pub(crate) fn remember(&self, pack_id: &str, pointers: Pointers) {
+        if let Ok(mut cache) = self.pointers.lock() {
+            cache.insert(pack_id.to_owned(), pointers);
+        }
+    }
+
+    /// Drops every cached pointer (this process changed some; the next decision reads them).
+    pub(crate) fn forget_pointers(&self) {
+        if let Ok(mut cache) = self.pointers.lock() {
+            cache.clear();
+        }
+    }
+
+    /// Records a decision made under `pointers` (and its observation) once committed, or hands
+    /// it back as stale.
     pub(crate) async fn write(
         &self,
-        pool: &AnyPool,
+        db: &Database,
+        pointers: Pointers,
         log: LogRow,
         observation: Option<ObservationRow>,
-    ) -> Result<i64> {
+    ) -> Result<Outcome> {
         let (done, wait) = oneshot::channel();
-        self.sender(pool)?
+        self.sender(db)?
             .send(Pending {
+                pointers,
                 log,
                 observation,
                 done,
@@ -96,71 +155,229 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
+/// Reads a pack's pointers; `None` when the pack does not exist or enforces nothing.
+pub(crate) async fn read_pointers<'c, E>(executor: E, pack_id: &str) -> Result<Option<Pointers>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT p.enforced_digest, s.id, s.candidate_digest FROM packs p \
+         LEFT JOIN shadow_runs s ON s.pack_id = p.id AND s.stopped_at IS NULL WHERE p.id = $1",
+    )
+    .bind(pack_id)
+    .fetch_optional(executor)
+    .await
+    .map_err(db_error)?;
+    let Some(row) = row else { return Ok(None) };
+    let enforced: Option<String> = row.try_get(0).map_err(db_error)?;
+    let shadow_id: Option<i64> = row.try_get(1).map_err(db_error)?;
+    let candidate: Option<String> = row.try_get(2).map_err(db_error)?;
+    Ok(enforced.map(|enforced_digest| Pointers {
+        enforced_digest,
+        shadow: shadow_id.zip(candidate),
+    }))
+}
+
+async fn run(
+    pool: AnyPool,
+    engine: Engine,
+    mut receiver: mpsc::Receiver<Pending>,
+    cache: PointerCache,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match insert(&pool, &batch).await {
-            Ok(ids) => {
-                for (pending, id) in batch.drain(..).zip(ids) {
-                    let _ = pending.done.send(Ok(id));
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, rows = batch.len(), "decision batch failed; retrying row by row");
-                for pending in batch.drain(..) {
-                    let result = insert(&pool, std::slice::from_ref(&pending))
-                        .await
-                        .and_then(|ids| ids.first().copied().ok_or(BackendError::Unavailable));
-                    let _ = pending.done.send(result);
-                }
+        if let Err(error) = write_batch(&pool, engine, &mut batch, &cache).await {
+            for pending in batch.drain(..) {
+                let _ = pending.done.send(Err(error.clone()));
             }
         }
     }
 }
 
-async fn insert(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<i64>> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for pending in batch {
-        let log = &pending.log;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO decision_log (pack_id, policy_digest, input_json, decision, rule_id, severity, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&log.pack_id)
-        .bind(&log.policy_digest)
-        .bind(&log.input_json)
-        .bind(&log.decision)
-        .bind(&log.rule_id)
-        .bind(&log.severity)
-        .bind(log.at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if let Some(o) = &pending.observation {
-            sqlx::query(
-                "INSERT INTO observations (shadow_id, decision_id, pack_id, enforced_digest, candidate_digest, \
-                 enforced_decision, enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(o.shadow_id)
-            .bind(id)
-            .bind(&log.pack_id)
-            .bind(&log.policy_digest)
-            .bind(&o.candidate_digest)
-            .bind(o.enforced_decision)
-            .bind(o.enforced_rule_id)
-            .bind(o.candidate_decision)
-            .bind(o.candidate_rule_id)
-            .bind(i64::from(o.diverged))
-            .bind(&o.flip_kind)
-            .bind(log.at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+/// Validates and writes one batch on one connection, answering every request it settles.
+async fn write_batch(
+    pool: &AnyPool,
+    engine: Engine,
+    batch: &mut Vec<Pending>,
+    cache: &PointerCache,
+) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(db_error)?;
+    let current = validate(&mut conn, batch, cache).await?;
+    let (fresh, stale): (Vec<_>, Vec<_>) = batch
+        .drain(..)
+        .partition(|p| current.get(&p.log.pack_id) == Some(&Some(p.pointers.clone())));
+    for pending in stale {
+        let _ = pending.done.send(Ok(Outcome::Stale));
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    match insert(&mut conn, engine, &fresh).await {
+        Ok(ids) => {
+            for (pending, id) in fresh.into_iter().zip(ids) {
+                let _ = pending.done.send(Ok(Outcome::Recorded(id)));
+            }
         }
-        ids.push(id);
+        Err(error) => {
+            tracing::warn!(%error, rows = fresh.len(), "decision batch failed; retrying row by row");
+            for pending in fresh {
+                let result = insert(&mut conn, engine, std::slice::from_ref(&pending))
+                    .await
+                    .and_then(|ids| ids.first().copied().ok_or(BackendError::Unavailable))
+                    .map(Outcome::Recorded);
+                let _ = pending.done.send(result);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the current pointers of every pack in the batch (one query per distinct pack, usually
+/// one) and refreshes the cache with them.
+async fn validate(
+    conn: &mut AnyConnection,
+    batch: &[Pending],
+    cache: &PointerCache,
+) -> Result<HashMap<String, Option<Pointers>>> {
+    let packs: HashSet<&str> = batch.iter().map(|p| p.log.pack_id.as_str()).collect();
+    let mut current = HashMap::with_capacity(packs.len());
+    for pack in packs {
+        current.insert(pack.to_owned(), read_pointers(&mut *conn, pack).await?);
+    }
+    if let Ok(mut cache) = cache.lock() {
+        for (pack, pointers) in &current {
+            match pointers {
+                Some(pointers) => cache.insert(pack.clone(), pointers.clone()),
+                None => cache.remove(pack),
+            };
+        }
+    }
+    Ok(current)
+}
+
+/// Builds `($1, …, $k), ($k+1, …)` for `rows` rows of `columns` placeholders; on SQLite plain
+/// `?`, because binding numbered parameters costs SQLite a name lookup that scans every
+/// parameter (quadratic in a 3 584-parameter statement).
+fn values(engine: Engine, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match engine {
+                Engine::Sqlite => sql.push('?'),
+                Engine::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts a batch in one transaction: one statement per table, and returns the decision-log
+/// ids in batch order.
+async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> Result<Vec<i64>> {
+    let mut tx = conn.begin().await.map_err(db_error)?;
+    let columns = "INSERT INTO decision_log (pack_id, policy_digest, input_json, decision, rule_id, severity, at) VALUES";
+    let rows = values(engine, batch.len(), 7);
+    let bind_logs = |sql| {
+        let mut query = sqlx::query(sql);
+        for pending in batch {
+            let log = &pending.log;
+            query = query
+                .bind(&log.pack_id)
+                .bind(&log.policy_digest)
+                .bind(&log.input_json)
+                .bind(&log.decision)
+                .bind(&log.rule_id)
+                .bind(&log.severity)
+                .bind(log.at);
+        }
+        query
+    };
+    let ids: Vec<i64> = match engine {
+        // SQLite holds its single write lock for the whole transaction, so the rows of one
+        // INSERT get consecutive ids ending at the last inserted one; no rows travel back.
+        Engine::Sqlite => {
+            let sql = format!("{columns} {rows}");
+            bind_logs(&sql).execute(&mut *tx).await.map_err(db_error)?;
+            // sqlx's Any driver drops SQLite's last rowid from the result; ask for it.
+            let last: i64 = sqlx::query_scalar("SELECT last_insert_rowid()")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let first =
+                last + 1 - i64::try_from(batch.len()).map_err(|_| BackendError::Unavailable)?;
+            (first..=last).collect()
+        }
+        // RETURNING promises no row order, but PostgreSQL draws the sequence once per row in
+        // VALUES order, so the ascending ids map to the rows in order (other replicas' rows may
+        // take ids in between).
+        Engine::Postgres => {
+            let sql = format!("{columns} {rows} RETURNING id");
+            let mut ids: Vec<i64> = bind_logs(&sql)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(db_error)?;
+            ids.sort_unstable();
+            ids
+        }
+    };
+    if ids.len() != batch.len() {
+        return Err(BackendError::Unavailable);
+    }
+    let observed: Vec<(&Pending, &ObservationRow, i64)> = batch
+        .iter()
+        .zip(ids.iter().copied())
+        .filter_map(|(p, id)| p.observation.as_ref().map(|o| (p, o, id)))
+        .collect();
+    if !observed.is_empty() {
+        let sql = format!(
+            "INSERT INTO observations (shadow_id, decision_id, pack_id, enforced_digest, candidate_digest, \
+             enforced_decision, enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
+             VALUES {}",
+            values(engine, observed.len(), 12)
+        );
+        let mut query = sqlx::query(&sql);
+        for (pending, o, id) in observed {
+            let log = &pending.log;
+            query = query
+                .bind(o.shadow_id)
+                .bind(id)
+                .bind(&log.pack_id)
+                .bind(&log.policy_digest)
+                .bind(&o.candidate_digest)
+                .bind(o.enforced_decision)
+                .bind(o.enforced_rule_id)
+                .bind(o.candidate_decision)
+                .bind(o.candidate_rule_id)
+                .bind(i64::from(o.diverged))
+                .bind(&o.flip_kind)
+                .bind(log.at);
+        }
+        query.execute(&mut *tx).await.map_err(db_error)?;
     }
     tx.commit().await.map_err(db_error)?;
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_numbers_placeholders_row_by_row() {
+        assert_eq!(values(Engine::Postgres, 1, 2), "($1, $2)");
+        assert_eq!(values(Engine::Postgres, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values(Engine::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
 }

@@ -18,6 +18,7 @@ use lifecycle::decide::CompiledPolicy;
 use lifecycle::replay::{ReplayReport, Replayer, DEFAULT_EXAMPLES_PER_FLIP};
 
 use super::RootArg;
+use crate::cli::admin::DatabaseArgs;
 use crate::cli::output::{self, Format};
 use crate::cli::pack::{load_file, load_pack, LoadedPack};
 
@@ -43,11 +44,13 @@ pub struct ReplayArgs {
     /// The decision log (JSONL); `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub log: PathBuf,
-    /// The candidate: a pack name under the policy root, or a policy file path.
-    #[arg(long, value_name = "PACK|FILE")]
+    /// The candidate: a pack name under the policy root, a policy file path, or the digest
+    /// (`sha256:…`) of a version stored in the server's database (see --database-url).
+    #[arg(long, value_name = "PACK|FILE|DIGEST")]
     pub candidate: String,
-    /// The baseline: a pack name under the policy root, or a policy file path.
-    #[arg(long, value_name = "PACK|FILE")]
+    /// The baseline: a pack name under the policy root, a policy file path, or a stored
+    /// version's digest.
+    #[arg(long, value_name = "PACK|FILE|DIGEST")]
     pub baseline: Option<String>,
     /// Example inputs kept per flip (by kind and rule).
     #[arg(long, default_value_t = DEFAULT_EXAMPLES_PER_FLIP, value_name = "N")]
@@ -60,12 +63,18 @@ pub struct ReplayArgs {
     pub fail_on_flip: bool,
     #[command(flatten)]
     pub root: RootArg,
+    /// Where stored versions are read from, for a `sha256:…` candidate or baseline.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Bytes per chunk handed to a worker.
 const CHUNK: usize = 1 << 20;
 
-fn load_side(root: &Path, spec: &str) -> anyhow::Result<LoadedPack> {
+fn load_side(root: &Path, database: &DatabaseArgs, spec: &str) -> anyhow::Result<LoadedPack> {
+    if spec.starts_with("sha256:") {
+        return load_version(database, spec);
+    }
     let path = Path::new(spec);
     if spec.contains('/') || spec.ends_with(".yaml") || spec.ends_with(".yml") {
         if path.is_file() {
@@ -74,6 +83,41 @@ fn load_side(root: &Path, spec: &str) -> anyhow::Result<LoadedPack> {
         bail!("no policy file `{spec}`");
     }
     load_pack(root, spec)
+}
+
+/// Loads a stored version by digest from the server's database. Versions are content-addressed,
+/// so any pack's row with that digest holds the same policy; the digest is checked on load.
+fn load_version(database: &DatabaseArgs, digest: &str) -> anyhow::Result<LoadedPack> {
+    let url = database.url()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let row: Option<(String, String)> = runtime.block_on(async {
+        let db = crate::db::Database::connect(&url).await?;
+        let row = sqlx::query_as(
+            "SELECT pack_id, policy_json FROM versions WHERE digest = $1 ORDER BY pack_id LIMIT 1",
+        )
+        .bind(digest)
+        .fetch_optional(db.pool())
+        .await?;
+        anyhow::Ok(row)
+    })?;
+    let Some((pack, json)) = row else {
+        bail!("no stored version `{digest}` in the database (set --database-url or DATABASE_URL)");
+    };
+    let json: serde_json::Value = serde_json::from_str(&json)
+        .with_context(|| format!("the stored version `{digest}` is not valid JSON"))?;
+    let value = lifecycle::value::Value::from_json(&json);
+    let actual = lifecycle::digest::policy_digest(&value);
+    if actual != digest {
+        bail!("the stored version `{digest}` hashes to `{actual}`; the database is damaged");
+    }
+    Ok(LoadedPack {
+        name: format!("{pack}@{}", &digest[..digest.len().min(19)]),
+        path: PathBuf::new(),
+        source: String::new(),
+        value,
+    })
 }
 
 /// Replays a log through the replayer on `threads` workers.
@@ -220,11 +264,11 @@ fn text_report(report: &ReplayReport, candidate: &str, baseline: &str) -> String
 pub fn replay(args: ReplayArgs, format: Format) -> anyhow::Result<ExitCode> {
     let format = format.require("replay", &[Format::Text, Format::Json])?;
     let root = &args.root.policy_root;
-    let candidate = load_side(root, &args.candidate)?;
+    let candidate = load_side(root, &args.database, &args.candidate)?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(|spec| load_side(root, spec))
+        .map(|spec| load_side(root, &args.database, spec))
         .transpose()?;
     let candidate_digest = lifecycle::digest::policy_digest(&candidate.value);
     let compiled_candidate = CompiledPolicy::from_value(&candidate.value);
