@@ -285,6 +285,13 @@ export const governedJourney = {
       await page.locator('#shadow').scrollIntoViewIfNeeded();
       await shot(page, 'shadow.png');
 
+      // The diff viewer replays the recorded decisions through the candidate, on the server.
+      await page.locator('#replay').scrollIntoViewIfNeeded();
+      await page.click('#replay-run');
+      await waitText(page, '#replay-summary', /^[1-9]\d* decisions replayed: [1-9]\d* change outcome/);
+      await waitText(page, '.replay-flips', /allow_to_require_approval/);
+      await shot(page, 'replay.png');
+
       // The author has no sign-off controls.
       assert((await page.locator('.approval .signoff-approve').count()) === 0, 'no sign-off controls for the author');
       await page.click('#acknowledge');
