@@ -125,6 +125,13 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     );
     let tool = std::env::var("LOAD_TOOL").unwrap_or_default();
+    // The same-run baseline: the router's cheapest route under the same wrk settings, i.e.
+    // what HTTP alone costs on this machine right now.
+    let floor = if tool == "wrk" && std::env::var("HTTP_FLOOR").is_ok_and(|v| v == "1") {
+        Some(wrk_get(addr, "/healthz", seconds, connections).await?)
+    } else {
+        None
+    };
     let load = if tool == "wrk" {
         wrk(addr, &bodies, seconds, connections, dir.path()).await?
     } else {
@@ -150,6 +157,14 @@ async fn main() -> anyhow::Result<()> {
     let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM decision_log")
         .fetch_one(service.db().pool())
         .await?;
+    // Each observation must sit beside its own decision (batches are multi-row INSERTs).
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM observations o JOIN decision_log d ON d.id = o.decision_id \
+         WHERE d.rule_id <> o.enforced_rule_id OR d.decision <> o.enforced_decision \
+         OR d.policy_digest <> o.enforced_digest",
+    )
+    .fetch_one(service.db().pool())
+    .await?;
     println!("engine            {:?}", service.db().engine());
     println!("connections       {connections}");
     println!(
@@ -173,6 +188,15 @@ async fn main() -> anyhow::Result<()> {
         "latency ms        p50 {:.2}  p99 {:.2}  max {:.2}",
         load.p50, load.p99, load.max
     );
+    if let Some(floor) = &floor {
+        let rate = floor.completed as f64 / floor.elapsed;
+        println!(
+            "http floor        GET /healthz {rate:.0} req/s (p50 {:.2}  p99 {:.2} ms); decisions at {:.0} % of it",
+            floor.p50,
+            floor.p99,
+            100.0 * (load.completed as f64 / load.elapsed) / rate
+        );
+    }
     println!("decision log rows {logged}");
     println!(
         "observations      {} (divergences {}, {:?})",
@@ -182,7 +206,9 @@ async fn main() -> anyhow::Result<()> {
     let logged = u64::try_from(logged).unwrap_or(u64::MAX);
     // Every answered request is recorded once with its observation; the only rows beyond the
     // answered ones are requests cut off in flight at the deadline (at most one per connection).
-    let matches = observations == logged
+    println!("observations paired with another decision: {mismatched}");
+    let matches = mismatched == 0
+        && observations == logged
         && (ok..=received).contains(&logged)
         && received - ok <= connections
         && load.completed <= ok;
@@ -254,6 +280,26 @@ async fn wrk(
         String::from_utf8_lossy(&output.stderr)
     );
     parse_wrk(&report)
+}
+
+/// Runs wrk with plain GETs of `path` (no script).
+async fn wrk_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    seconds: u64,
+    connections: u64,
+) -> anyhow::Result<Load> {
+    let threads = env_number("WRK_THREADS", 1).clamp(1, 8).min(connections);
+    let output = tokio::process::Command::new("wrk")
+        .args(["-t", &threads.to_string(), "-c", &connections.to_string()])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "5s", "--latency"])
+        .arg(format!("http://{addr}{path}"))
+        .kill_on_drop(true)
+        .output()
+        .await
+        .context("running wrk (scripts/load.sh installs it)")?;
+    anyhow::ensure!(output.status.success(), "wrk failed");
+    parse_wrk(&String::from_utf8_lossy(&output.stdout))
 }
 
 /// Reads requests, duration, errors and the latency distribution from wrk's `--latency` report.

@@ -42,6 +42,8 @@ impl Engine {
 pub struct Database {
     pool: AnyPool,
     engine: Engine,
+    // Dropping the last clone stops the SQLite checkpoint task (which holds a pool handle).
+    _checkpointer: Option<std::sync::Arc<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Database {
@@ -79,6 +81,12 @@ impl Database {
                         sqlx::query("PRAGMA synchronous = NORMAL")
                             .execute(&mut *conn)
                             .await?;
+                        // Checkpoints run on their own task (`checkpoint_sqlite`), not inside
+                        // whichever commit crosses the WAL threshold: that commit would copy
+                        // and fsync the database file while every request of its batch waits.
+                        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -94,7 +102,16 @@ impl Database {
             .run(&pool)
             .await
             .context("running database migrations")?;
-        Ok(Database { pool, engine })
+        let checkpointer = (engine == Engine::Sqlite).then(|| {
+            let (stop, stopped) = tokio::sync::oneshot::channel();
+            tokio::spawn(checkpoint_sqlite(pool.clone(), stopped));
+            std::sync::Arc::new(stop)
+        });
+        Ok(Database {
+            pool,
+            engine,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// The engine behind this pool.
@@ -110,5 +127,30 @@ impl Database {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// How often the SQLite WAL is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies the SQLite WAL back into the database file every [`CHECKPOINT_EVERY`] until the pool
+/// closes or the last `Database` clone is dropped. PASSIVE never waits for (or blocks) readers
+/// and writers; whatever it cannot copy now it copies next time, and the WAL restarts from its
+/// start once everything was copied.
+async fn checkpoint_sqlite(pool: AnyPool, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+    while !pool.is_closed() {
+        tokio::select! {
+            _ = &mut stopped => break,
+            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        if pool.is_closed() {
+            break;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(%error, "SQLite WAL checkpoint failed; retrying");
+        }
     }
 }

@@ -166,3 +166,63 @@ async fn a_replica_answers_from_pointers_moved_by_another() {
         assert_eq!(observations, 1, "{url}: the new shadow run observed it");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_observations_belong_to_their_own_decisions() {
+    for server in servers().await {
+        let engine = format!("{:?}", server.engine);
+        let candidate = publish_without_pytest(&server.service).await;
+        let (author, _) = server
+            .service
+            .login("author", "author-demo-pass")
+            .await
+            .unwrap();
+        server
+            .service
+            .start_shadow(&author, PACK, &candidate)
+            .await
+            .unwrap();
+        // Concurrent requests share group-commit batches (multi-row INSERTs); inputs differ so a
+        // misaligned decision_id would pair an observation with another request's decision.
+        let inputs = [
+            ("execute_command", "pytest -q"),
+            ("read_file", "README.md"),
+            ("read_file", ".env"),
+            ("execute_command", "rm -rf /"),
+            ("execute_command", "terraform plan"),
+        ];
+        let tasks: Vec<_> = (0..400)
+            .map(|i| {
+                let service = server.service.clone();
+                let (action, target) = inputs[i % inputs.len()];
+                tokio::spawn(async move {
+                    let input = json!({"action_type": action, "target": target});
+                    shadow::decide(&service, Some(PACK), &input).await.unwrap()
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let pool = server.service.db().pool();
+        let joined: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM observations o JOIN decision_log d ON d.id = o.decision_id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(joined, 400, "{engine}");
+        let mismatched: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM observations o JOIN decision_log d ON d.id = o.decision_id \
+             WHERE d.rule_id <> o.enforced_rule_id OR d.decision <> o.enforced_decision \
+             OR (o.diverged = 1) <> (d.input_json LIKE '%pytest%')",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            mismatched, 0,
+            "{engine}: observations paired with another decision"
+        );
+    }
+}

@@ -22,7 +22,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use sqlx::{AnyConnection, AnyPool, Connection as _, Row as _};
+use sqlx::any::AnyArguments;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row as _};
+
+/// A query on the Any driver.
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 use tokio::sync::{mpsc, oneshot};
 
 use app::backend::BackendError;
@@ -184,9 +189,25 @@ async fn run(
     mut receiver: mpsc::Receiver<Pending>,
     cache: PointerCache,
 ) {
+    // The writer keeps one connection for as long as it works (no acquire and ping per batch);
+    // after any error it is dropped and a fresh one is taken for the next batch.
+    let mut conn: Option<PoolConnection<Any>> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Err(error) = write_batch(&pool, engine, &mut batch, &cache).await {
+        let result = match conn.as_mut() {
+            Some(conn) => Ok(conn),
+            None => pool
+                .acquire()
+                .await
+                .map_err(db_error)
+                .map(|c| conn.insert(c)),
+        };
+        let result = match result {
+            Ok(c) => write_batch(c, engine, &mut batch, &cache).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            conn = None;
             for pending in batch.drain(..) {
                 let _ = pending.done.send(Err(error.clone()));
             }
@@ -194,15 +215,15 @@ async fn run(
     }
 }
 
-/// Validates and writes one batch on one connection, answering every request it settles.
+/// Validates and writes one batch, answering every request it settles. An error leaves the
+/// unsettled requests in `batch`.
 async fn write_batch(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     engine: Engine,
     batch: &mut Vec<Pending>,
     cache: &PointerCache,
 ) -> Result<()> {
-    let mut conn = pool.acquire().await.map_err(db_error)?;
-    let current = validate(&mut conn, batch, cache).await?;
+    let current = validate(conn, batch, cache).await?;
     let (fresh, stale): (Vec<_>, Vec<_>) = batch
         .drain(..)
         .partition(|p| current.get(&p.log.pack_id) == Some(&Some(p.pointers.clone())));
@@ -212,7 +233,7 @@ async fn write_batch(
     if fresh.is_empty() {
         return Ok(());
     }
-    match insert(&mut conn, engine, &fresh).await {
+    match insert(conn, engine, &fresh).await {
         Ok(ids) => {
             for (pending, id) in fresh.into_iter().zip(ids) {
                 let _ = pending.done.send(Ok(Outcome::Recorded(id)));
@@ -221,7 +242,7 @@ async fn write_batch(
         Err(error) => {
             tracing::warn!(%error, rows = fresh.len(), "decision batch failed; retrying row by row");
             for pending in fresh {
-                let result = insert(&mut conn, engine, std::slice::from_ref(&pending))
+                let result = insert(conn, engine, std::slice::from_ref(&pending))
                     .await
                     .and_then(|ids| ids.first().copied().ok_or(BackendError::Unavailable))
                     .map(Outcome::Recorded);
@@ -279,59 +300,124 @@ fn values(engine: Engine, rows: usize, columns: usize) -> String {
     sql
 }
 
-/// Inserts a batch in one transaction: one statement per table, and returns the decision-log
-/// ids in batch order.
+/// Binds a batch's decision-log rows (7 parameters each) in column order.
+fn bind_logs<'q>(mut query: AnyQuery<'q>, batch: &'q [Pending]) -> AnyQuery<'q> {
+    for pending in batch {
+        let log = &pending.log;
+        query = query
+            .bind(&log.pack_id)
+            .bind(&log.policy_digest)
+            .bind(&log.input_json)
+            .bind(&log.decision)
+            .bind(&log.rule_id)
+            .bind(&log.severity)
+            .bind(log.at);
+    }
+    query
+}
+
+/// Binds an observation's 11 parameters after its `decision_id` (bound or computed by the
+/// caller's SQL).
+fn bind_observation<'q>(
+    query: AnyQuery<'q>,
+    pending: &'q Pending,
+    o: &'q ObservationRow,
+) -> AnyQuery<'q> {
+    let log = &pending.log;
+    query
+        .bind(&log.pack_id)
+        .bind(&log.policy_digest)
+        .bind(&o.candidate_digest)
+        .bind(o.enforced_decision)
+        .bind(o.enforced_rule_id)
+        .bind(o.candidate_decision)
+        .bind(o.candidate_rule_id)
+        .bind(i64::from(o.diverged))
+        .bind(&o.flip_kind)
+        .bind(log.at)
+}
+
+const LOG_INSERT: &str = "INSERT INTO decision_log \
+    (pack_id, policy_digest, input_json, decision, rule_id, severity, at) VALUES";
+const OBSERVATION_INSERT: &str = "INSERT INTO observations (shadow_id, decision_id, pack_id, \
+    enforced_digest, candidate_digest, enforced_decision, enforced_rule_id, candidate_decision, \
+    candidate_rule_id, diverged, flip_kind, at) VALUES";
+
+/// Inserts a batch in one transaction and returns the decision-log ids in batch order.
 async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> Result<Vec<i64>> {
+    match engine {
+        Engine::Sqlite => insert_sqlite(conn, batch).await,
+        Engine::Postgres => insert_postgres(conn, batch).await,
+    }
+}
+
+/// SQLite: the whole transaction is one multi-statement query, so one round trip to SQLite's
+/// worker thread. `BEGIN IMMEDIATE` takes the single write lock first, so the rows of the log
+/// INSERT get consecutive ids ending at `MAX(id)`, which the observation rows use directly.
+async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Vec<i64>> {
+    let n = batch.len();
+    let mut sql = format!(
+        "BEGIN IMMEDIATE; {LOG_INSERT} {};",
+        values(Engine::Sqlite, n, 7)
+    );
+    let observed: Vec<(usize, &Pending, &ObservationRow)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.observation.as_ref().map(|o| (i, p, o)))
+        .collect();
+    if !observed.is_empty() {
+        sql.push(' ');
+        sql.push_str(OBSERVATION_INSERT);
+        for (row, _) in observed.iter().enumerate() {
+            sql.push_str(if row == 0 { " " } else { ", " });
+            // decision_id = the last log id minus the row's distance from the batch's end.
+            sql.push_str(
+                "(?, (SELECT MAX(id) FROM decision_log) - ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            );
+        }
+        sql.push(';');
+    }
+    sql.push_str(" SELECT MAX(id) FROM decision_log; COMMIT;");
+    let mut query = bind_logs(sqlx::query(&sql), batch);
+    for (i, pending, o) in &observed {
+        let back = i64::try_from(n - 1 - i).map_err(|_| BackendError::Unavailable)?;
+        query = bind_observation(query.bind(o.shadow_id).bind(back), pending, o);
+    }
+    let rows = match query.fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            // sqlx does not know about this transaction: end it before the connection is reused.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(db_error(error));
+        }
+    };
+    let last: i64 = rows
+        .first()
+        .ok_or(BackendError::Unavailable)?
+        .try_get(0)
+        .map_err(db_error)?;
+    let first = last + 1 - i64::try_from(n).map_err(|_| BackendError::Unavailable)?;
+    Ok((first..=last).collect())
+}
+
+/// PostgreSQL: one INSERT per table in a transaction. RETURNING promises no row order, but
+/// PostgreSQL draws the sequence once per row in VALUES order, so the ascending ids map to the
+/// rows in order (other replicas' rows may take ids in between).
+async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Vec<i64>> {
     let mut tx = conn.begin().await.map_err(db_error)?;
-    let columns = "INSERT INTO decision_log (pack_id, policy_digest, input_json, decision, rule_id, severity, at) VALUES";
-    let rows = values(engine, batch.len(), 7);
-    let bind_logs = |sql| {
-        let mut query = sqlx::query(sql);
-        for pending in batch {
-            let log = &pending.log;
-            query = query
-                .bind(&log.pack_id)
-                .bind(&log.policy_digest)
-                .bind(&log.input_json)
-                .bind(&log.decision)
-                .bind(&log.rule_id)
-                .bind(&log.severity)
-                .bind(log.at);
-        }
-        query
-    };
-    let ids: Vec<i64> = match engine {
-        // SQLite holds its single write lock for the whole transaction, so the rows of one
-        // INSERT get consecutive ids ending at the last inserted one; no rows travel back.
-        Engine::Sqlite => {
-            let sql = format!("{columns} {rows}");
-            bind_logs(&sql).execute(&mut *tx).await.map_err(db_error)?;
-            // sqlx's Any driver drops SQLite's last rowid from the result; ask for it.
-            let last: i64 = sqlx::query_scalar("SELECT last_insert_rowid()")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            let first =
-                last + 1 - i64::try_from(batch.len()).map_err(|_| BackendError::Unavailable)?;
-            (first..=last).collect()
-        }
-        // RETURNING promises no row order, but PostgreSQL draws the sequence once per row in
-        // VALUES order, so the ascending ids map to the rows in order (other replicas' rows may
-        // take ids in between).
-        Engine::Postgres => {
-            let sql = format!("{columns} {rows} RETURNING id");
-            let mut ids: Vec<i64> = bind_logs(&sql)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?
-                .iter()
-                .map(|row| row.try_get(0))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(db_error)?;
-            ids.sort_unstable();
-            ids
-        }
-    };
+    let sql = format!(
+        "{LOG_INSERT} {} RETURNING id",
+        values(Engine::Postgres, batch.len(), 7)
+    );
+    let mut ids: Vec<i64> = bind_logs(sqlx::query(&sql), batch)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(db_error)?;
+    ids.sort_unstable();
     if ids.len() != batch.len() {
         return Err(BackendError::Unavailable);
     }
@@ -342,27 +428,12 @@ async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> 
         .collect();
     if !observed.is_empty() {
         let sql = format!(
-            "INSERT INTO observations (shadow_id, decision_id, pack_id, enforced_digest, candidate_digest, \
-             enforced_decision, enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
-             VALUES {}",
-            values(engine, observed.len(), 12)
+            "{OBSERVATION_INSERT} {}",
+            values(Engine::Postgres, observed.len(), 12)
         );
         let mut query = sqlx::query(&sql);
         for (pending, o, id) in observed {
-            let log = &pending.log;
-            query = query
-                .bind(o.shadow_id)
-                .bind(id)
-                .bind(&log.pack_id)
-                .bind(&log.policy_digest)
-                .bind(&o.candidate_digest)
-                .bind(o.enforced_decision)
-                .bind(o.enforced_rule_id)
-                .bind(o.candidate_decision)
-                .bind(o.candidate_rule_id)
-                .bind(i64::from(o.diverged))
-                .bind(&o.flip_kind)
-                .bind(log.at);
+            query = bind_observation(query.bind(o.shadow_id).bind(id), pending, o);
         }
         query.execute(&mut *tx).await.map_err(db_error)?;
     }
