@@ -207,6 +207,23 @@ async fn main() -> anyhow::Result<()> {
     // Every answered request is recorded once with its observation; the only rows beyond the
     // answered ones are requests cut off in flight at the deadline (at most one per connection).
     println!("observations paired with another decision: {mismatched}");
+    // The server-side replay the diff viewer runs, over the log this run recorded.
+    let started = Instant::now();
+    let replay = service
+        .replay_version(
+            &pack,
+            &version.digest,
+            None,
+            app::backend::DEFAULT_REPLAY_WINDOW,
+        )
+        .await
+        .map_err(fail)?;
+    println!(
+        "server replay     newest {} decisions through the candidate in {:.0} ms ({} flips)",
+        replay.report.decisions,
+        started.elapsed().as_secs_f64() * 1000.0,
+        replay.report.flips
+    );
     let matches = mismatched == 0
         && observations == logged
         && (ok..=received).contains(&logged)

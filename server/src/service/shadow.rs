@@ -273,6 +273,7 @@ pub async fn decide(
                         "pack `{pack_id}` has no enforced version"
                     )));
                 };
+                let pointers = std::sync::Arc::new(pointers);
                 service.writer().remember(&pack_id, pointers.clone());
                 pointers
             }

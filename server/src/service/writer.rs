@@ -85,13 +85,13 @@ pub(crate) enum Outcome {
 
 #[derive(Debug)]
 struct Pending {
-    pointers: Pointers,
+    pointers: Arc<Pointers>,
     log: LogRow,
     observation: Option<ObservationRow>,
     done: oneshot::Sender<Result<Outcome>>,
 }
 
-type PointerCache = Arc<Mutex<HashMap<String, Pointers>>>;
+type PointerCache = Arc<Mutex<HashMap<String, Arc<Pointers>>>>;
 
 /// The handle of a service's writer task (started on first use, restarted if it stopped, e.g.
 /// when the runtime that ran it was shut down) and the pointer cache it keeps current.
@@ -119,12 +119,12 @@ impl Writer {
     }
 
     /// The pointers of a pack as last validated, if known.
-    pub(crate) fn cached_pointers(&self, pack_id: &str) -> Option<Pointers> {
+    pub(crate) fn cached_pointers(&self, pack_id: &str) -> Option<Arc<Pointers>> {
         self.pointers.lock().ok()?.get(pack_id).cloned()
     }
 
     /// Remembers pointers just read from the database.
-    pub(crate) fn remember(&self, pack_id: &str, pointers: Pointers) {
+    pub(crate) fn remember(&self, pack_id: &str, pointers: Arc<Pointers>) {
         if let Ok(mut cache) = self.pointers.lock() {
             cache.insert(pack_id.to_owned(), pointers);
         }
@@ -142,7 +142,7 @@ impl Writer {
     pub(crate) async fn write(
         &self,
         db: &Database,
-        pointers: Pointers,
+        pointers: Arc<Pointers>,
         log: LogRow,
         observation: Option<ObservationRow>,
     ) -> Result<Outcome> {
@@ -224,9 +224,9 @@ async fn write_batch(
     cache: &PointerCache,
 ) -> Result<()> {
     let current = validate(conn, batch, cache).await?;
-    let (fresh, stale): (Vec<_>, Vec<_>) = batch
-        .drain(..)
-        .partition(|p| current.get(&p.log.pack_id) == Some(&Some(p.pointers.clone())));
+    let (fresh, stale): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| {
+        current.get(&p.log.pack_id).and_then(Option::as_deref) == Some(&*p.pointers)
+    });
     for pending in stale {
         let _ = pending.done.send(Ok(Outcome::Stale));
     }
@@ -259,11 +259,12 @@ async fn validate(
     conn: &mut AnyConnection,
     batch: &[Pending],
     cache: &PointerCache,
-) -> Result<HashMap<String, Option<Pointers>>> {
+) -> Result<HashMap<String, Option<Arc<Pointers>>>> {
     let packs: HashSet<&str> = batch.iter().map(|p| p.log.pack_id.as_str()).collect();
     let mut current = HashMap::with_capacity(packs.len());
     for pack in packs {
-        current.insert(pack.to_owned(), read_pointers(&mut *conn, pack).await?);
+        let pointers = read_pointers(&mut *conn, pack).await?.map(Arc::new);
+        current.insert(pack.to_owned(), pointers);
     }
     if let Ok(mut cache) = cache.lock() {
         for (pack, pointers) in &current {
