@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row as _};
+use sqlx::{Any, AnyConnection, AnyPool, Row as _};
 
 /// A query on the Any driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
@@ -401,44 +401,67 @@ async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Ve
     Ok((first..=last).collect())
 }
 
-/// PostgreSQL: one INSERT per table in a transaction. RETURNING promises no row order, but
-/// PostgreSQL draws the sequence once per row in VALUES order, so the ascending ids map to the
-/// rows in order (other replicas' rows may take ids in between).
+/// PostgreSQL: the batch is one statement (so its own transaction and one round trip): the log
+/// INSERT and the observation INSERT are data-modifying CTEs. RETURNING promises no row order,
+/// but PostgreSQL draws the sequence once per row in VALUES order, so numbering the returned ids
+/// in ascending order gives each row's position in the batch (other replicas' rows may take ids
+/// in between), and each observation joins its decision by that position.
 async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Vec<i64>> {
-    let mut tx = conn.begin().await.map_err(db_error)?;
-    let sql = format!(
-        "{LOG_INSERT} {} RETURNING id",
-        values(Engine::Postgres, batch.len(), 7)
+    let n = batch.len();
+    let mut sql = format!(
+        "WITH logs AS ({LOG_INSERT} {} RETURNING id), \
+         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM logs)",
+        values(Engine::Postgres, n, 7)
     );
-    let mut ids: Vec<i64> = bind_logs(sqlx::query(&sql), batch)
-        .fetch_all(&mut *tx)
+    let observed: Vec<(i64, &Pending, &ObservationRow)> = batch
+        .iter()
+        .zip(1_i64..)
+        .filter_map(|(p, position)| p.observation.as_ref().map(|o| (position, p, o)))
+        .collect();
+    if !observed.is_empty() {
+        const TYPES: [&str; 12] = [
+            "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bigint",
+            "text", "bigint",
+        ];
+        sql.push_str(", observed AS (");
+        sql.push_str(OBSERVATION_INSERT.trim_end_matches("VALUES"));
+        sql.push_str(
+            "SELECT v.shadow_id, numbered.id, v.pack_id, v.enforced_digest, v.candidate_digest, \
+             v.enforced_decision, v.enforced_rule_id, v.candidate_decision, v.candidate_rule_id, \
+             v.diverged, v.flip_kind, v.at FROM (VALUES ",
+        );
+        for row in 0..observed.len() {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for (column, ty) in TYPES.iter().enumerate() {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}::{ty}", 7 * n + 12 * row + column + 1));
+            }
+            sql.push(')');
+        }
+        sql.push_str(
+            ") AS v(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
+             enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
+             JOIN numbered ON numbered.n = v.n)",
+        );
+    }
+    sql.push_str(" SELECT id FROM numbered ORDER BY n");
+    let mut query = bind_logs(sqlx::query(&sql), batch);
+    for (position, pending, o) in observed {
+        query = bind_observation(query.bind(o.shadow_id).bind(position), pending, o);
+    }
+    let ids: Vec<i64> = query
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?
         .iter()
         .map(|row| row.try_get(0))
         .collect::<std::result::Result<_, _>>()
         .map_err(db_error)?;
-    ids.sort_unstable();
-    if ids.len() != batch.len() {
+    if ids.len() != n {
         return Err(BackendError::Unavailable);
     }
-    let observed: Vec<(&Pending, &ObservationRow, i64)> = batch
-        .iter()
-        .zip(ids.iter().copied())
-        .filter_map(|(p, id)| p.observation.as_ref().map(|o| (p, o, id)))
-        .collect();
-    if !observed.is_empty() {
-        let sql = format!(
-            "{OBSERVATION_INSERT} {}",
-            values(Engine::Postgres, observed.len(), 12)
-        );
-        let mut query = sqlx::query(&sql);
-        for (pending, o, id) in observed {
-            query = bind_observation(query.bind(o.shadow_id).bind(id), pending, o);
-        }
-        query.execute(&mut *tx).await.map_err(db_error)?;
-    }
-    tx.commit().await.map_err(db_error)?;
     Ok(ids)
 }
 
