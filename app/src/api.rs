@@ -75,50 +75,23 @@ pub(crate) mod ssr {
 
     /// The session token of the current request, if any.
     pub async fn session() -> Option<String> {
-        let parts: leptos::server_fn::axum_export::http::request::Parts =
-            leptos_axum::extract().await.ok()?;
-        crate::backend::session_token(&parts.headers).filter(|token| !token.is_empty())
+        crate::backend::current_session().await.token
     }
 
-    /// Gives a server function call (a request to `/api/…`) the HTTP status of the service's
-    /// answer — 401 without a session, 403 for the wrong role, … — instead of a generic 500.
-    /// During a page render (another path) the page's own status is left alone.
+    /// Gives a server function call the HTTP status of the service's answer (401 without a
+    /// session, 403 for the wrong role, …) through the server's [`HttpPort`].
+    ///
+    /// [`HttpPort`]: crate::backend::HttpPort
     pub fn set_status(error: &BackendError) {
-        use leptos::prelude::use_context;
-        use leptos::server_fn::axum_export::http::{request::Parts, StatusCode};
-        let Some(parts) = use_context::<Parts>() else {
-            return;
-        };
-        if !parts.uri.path().starts_with("/api/") {
-            return;
-        }
-        let status = match error {
-            BackendError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            BackendError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
-            BackendError::NotFound(_) => StatusCode::NOT_FOUND,
-            BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            BackendError::Conflict { .. } | BackendError::Refused { .. } => StatusCode::CONFLICT,
-            BackendError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        };
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-            if let BackendError::RateLimited { retry_after_secs } = error {
-                if let Ok(value) = retry_after_secs.to_string().parse() {
-                    response.insert_header(
-                        leptos::server_fn::axum_export::http::header::RETRY_AFTER,
-                        value,
-                    );
-                }
-            }
+        if let Some(http) = leptos::prelude::use_context::<crate::backend::SharedHttp>() {
+            http.error_status(error);
         }
     }
 
     /// The signed-in user, or [`BackendError::Unauthenticated`].
     pub async fn actor() -> Result<(SharedBackend, Actor), ApiError> {
         let backend = backend()?;
-        let token = session().await.ok_or(BackendError::Unauthenticated)?;
-        let actor = backend.authenticate(&token).await?;
+        let actor = crate::backend::current_session().await.actor?;
         Ok((backend, actor))
     }
 }

@@ -532,39 +532,47 @@ mod ssr {
         })
     }
 
-    /// The signed-in user of the current server-function request, read from the same session
-    /// cookie as the REST API.
-    pub async fn current_actor() -> Result<Actor, ServerFnError> {
-        let parts: axum_parts::Parts = leptos_axum::extract()
-            .await
-            .map_err(|_| ServerFnError::new("no request context"))?;
-        let token = session_token(&parts.headers)
-            .ok_or_else(|| ServerFnError::new(BackendError::Unauthenticated.to_string()))?;
-        backend()?
-            .authenticate(&token)
-            .await
-            .map_err(|error| ServerFnError::new(error.to_string()))
+    /// The request's session, resolved once per request by the server's middleware and kept
+    /// in the request's extensions: the REST API and server functions read the same value.
+    #[derive(Debug, Clone)]
+    pub struct Session {
+        /// The session token the request carried (to end the session on sign-out).
+        pub token: Option<String>,
+        /// The signed-in user, or why there is none.
+        pub actor: Result<Actor, BackendError>,
+    }
+
+    impl Session {
+        /// A request without a session.
+        pub fn anonymous() -> Session {
+            Session {
+                token: None,
+                actor: Err(BackendError::Unauthenticated),
+            }
+        }
+    }
+
+    /// What server functions need from HTTP, implemented by the server and provided as context,
+    /// so this crate knows no status codes, headers or cookies.
+    pub trait HttpPort: Send + Sync + 'static {
+        /// Gives the current server-function response the status (and headers) of an error.
+        fn error_status(&self, error: &BackendError);
+        /// Sets the session cookie on the current response (`None`: clears it).
+        fn session_cookie(&self, token: Option<&str>);
+    }
+
+    /// The shared handle the server provides as context.
+    pub type SharedHttp = Arc<dyn HttpPort>;
+
+    /// The current request's session (anonymous outside a request the server resolved).
+    pub async fn current_session() -> Session {
+        let parts: Result<http::request::Parts, _> = leptos_axum::extract().await;
+        parts
+            .ok()
+            .and_then(|parts| parts.extensions.get::<Session>().cloned())
+            .unwrap_or_else(Session::anonymous)
     }
 
     // `server_fn` re-exports the axum it was built with; using it avoids a second `http` pin.
     use leptos::server_fn::axum_export::http;
-
-    mod axum_parts {
-        pub use super::http::request::Parts;
-    }
-
-    /// The session cookie's name.
-    pub const SESSION_COOKIE: &str = "cavra_session";
-
-    /// The session token from a `Cookie` header, if any.
-    pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
-        headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned())
-    }
 }

@@ -1,5 +1,6 @@
-//! HTTP-side authentication: the session cookie, the `Authed` extractor and the Origin (CSRF)
-//! check on mutating requests. Sessions themselves live in the database
+//! HTTP-side authentication: the session cookie, resolved once per request into a [`Session`]
+//! extension that REST handlers ([`Authed`]) and server functions read alike, and the Origin
+//! (CSRF) check on mutating requests. Sessions themselves live in the database
 //! ([`crate::service::accounts`]).
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -8,21 +9,67 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::backend::{session_token, Actor, Backend, BackendError, SESSION_COOKIE};
+use app::backend::{Actor, Backend, BackendError, Session};
 
-use crate::api::AppError;
+use crate::errors::AppError;
 use crate::service::Service;
 
-/// The signed-in user of a request.
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "cavra_session";
+
+/// The session token from a `Cookie` header, if any (an empty value counts as none).
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|token| !token.is_empty())
+}
+
+/// Whether a path is served without a session (static files, health, runtime decisions), so
+/// resolving one would only cost a database read.
+fn sessionless(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path.starts_with("/vs/")
+        || path.starts_with("/v1/")
+        || path == "/healthz"
+}
+
+/// Middleware: resolves the request's session cookie once (one database read) and stores the
+/// result as a [`Session`] extension for every handler and server function after it.
+pub async fn resolve_session(
+    State(service): State<Service>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !sessionless(request.uri().path()) {
+        let session = match session_token(request.headers()) {
+            Some(token) => Session {
+                actor: service.authenticate(&token).await,
+                token: Some(token),
+            },
+            None => Session::anonymous(),
+        };
+        request.extensions_mut().insert(session);
+    }
+    next.run(request).await
+}
+
+/// The signed-in user of a request, from the resolved [`Session`].
 #[derive(Debug, Clone)]
 pub struct Authed(pub Actor);
 
-impl FromRequestParts<Service> for Authed {
+impl<S: Send + Sync> FromRequestParts<S> for Authed {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, AppError> {
-        let token = session_token(&parts.headers).ok_or(BackendError::Unauthenticated)?;
-        Ok(Authed(service.authenticate(&token).await?))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let session = parts.extensions.get::<Session>();
+        let actor = session.map_or(Err(BackendError::Unauthenticated), |s| s.actor.clone())?;
+        Ok(Authed(actor))
     }
 }
 

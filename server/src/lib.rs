@@ -9,8 +9,11 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod errors;
 pub mod evidence;
 pub mod service;
+pub mod store;
+pub mod time;
 pub mod web;
 
 #[global_allocator]

@@ -5,7 +5,7 @@
 //! errors are [`BackendError`]s, which the API maps to status codes.
 //!
 //! INVARIANT: every lifecycle write runs in one transaction that starts by locking the single
-//! `lifecycle_lock` row ([`Service::begin_locked`]) and ends with its audit entry, so a crash
+//! `lifecycle_lock` row ([`Service::begin_write`]) and ends with its audit entry, so a crash
 //! never leaves a half-written event and replicas sharing a PostgreSQL database serialise their
 //! lifecycle writes. Runtime decisions do not take that lock.
 //!
@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod authoring;
+pub mod evidence;
 pub mod gate;
 pub mod replay;
 pub mod shadow;
@@ -35,6 +36,7 @@ use lifecycle::decide::CompiledPolicy;
 use crate::config::ServiceConfig;
 use crate::db::Database;
 use crate::evidence::Signer;
+use crate::store::{self, db_error};
 
 pub use shadow::DecisionAnswer;
 
@@ -71,6 +73,68 @@ pub(crate) struct PendingFile {
     signature: String,
 }
 
+/// A lifecycle write in progress: the locked transaction, the event's time and actor, and the
+/// packet files to write after the commit. Dereferences to the connection, so store calls take
+/// it directly.
+pub(crate) struct Write {
+    tx: Tx,
+    now: i64,
+    actor: String,
+    files: Vec<PendingFile>,
+}
+
+impl Write {
+    /// The event's time (unix ms).
+    pub(crate) fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Who acts.
+    pub(crate) fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Appends the event's audit entry (every lifecycle write has one).
+    pub(crate) async fn audit(
+        &mut self,
+        action: &str,
+        pack_id: &str,
+        digest: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let event = crate::audit::Event {
+            actor: &self.actor,
+            action,
+            pack_id,
+            digest,
+            detail,
+        };
+        crate::audit::append(&mut self.tx, self.now, &event)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// A packet file to write after the commit.
+    pub(crate) fn attach(&mut self, file: PendingFile) {
+        self.files.push(file);
+    }
+}
+
+impl std::ops::Deref for Write {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
 impl Service {
     /// Builds the service, loading (or creating) the evidence signing key in the data directory.
     pub fn new(db: Database, config: ServiceConfig) -> anyhow::Result<Service> {
@@ -105,8 +169,9 @@ impl Service {
         &self.inner.writer
     }
 
-    /// Starts a lifecycle write: a transaction holding the `lifecycle_lock` row.
-    pub(crate) async fn begin_locked(&self) -> Result<Tx> {
+    /// Starts a lifecycle write by `actor`: a transaction holding the `lifecycle_lock` row, with
+    /// the time every row and audit entry of the event carries.
+    pub(crate) async fn begin_write(&self, actor: &str) -> Result<Write> {
         let mut tx = self.db().pool().begin().await.map_err(db_error)?;
         // Writing first takes SQLite's write lock (waiting on the busy timeout) and PostgreSQL's
         // row lock, so every lifecycle writer sees the previous one's committed state.
@@ -114,16 +179,22 @@ impl Service {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(tx)
+        Ok(Write {
+            tx,
+            now: now_millis(),
+            actor: actor.to_owned(),
+            files: Vec::new(),
+        })
     }
 
-    /// Commits and then writes the packet files (the database is the record; files are copies).
-    pub(crate) async fn commit(&self, tx: Tx, files: Vec<PendingFile>) -> Result<()> {
-        tx.commit().await.map_err(db_error)?;
+    /// Commits a write and then writes its packet files (the database is the record; files are
+    /// copies).
+    pub(crate) async fn commit(&self, write: Write) -> Result<()> {
+        write.tx.commit().await.map_err(db_error)?;
         // A lifecycle write may have moved a pack's pointers: decisions here re-read them at
         // once (other replicas catch up at their writer's next batch, see `writer`).
         self.writer().forget_pointers();
-        for file in files {
+        for file in write.files {
             let dir = self.config().evidence_dir().join(&file.pack_id);
             if let Err(error) = crate::evidence::write_packet_files(
                 &dir,
@@ -147,7 +218,7 @@ impl Service {
         if let Some(found) = self.cached(digest) {
             return Ok(found);
         }
-        let value = authoring::version_value(conn, pack_id, digest).await?;
+        let value = store::versions::value(conn, pack_id, digest).await?;
         let compiled = Arc::new(CompiledPolicy::from_value(&value));
         if let Ok(mut cache) = self.inner.compiled.lock() {
             if cache.len() >= 256 {
@@ -191,30 +262,6 @@ impl Service {
     }
 }
 
-/// Logs a database failure and hides it from the client.
-pub(crate) fn db_error(error: sqlx::Error) -> BackendError {
-    // PostgreSQL refuses NUL in text (SQLSTATE 22021): the caller's input, not an outage.
-    if let sqlx::Error::Database(db) = &error {
-        if db.code().as_deref() == Some("22021") {
-            return BackendError::Invalid("text must not contain NUL characters".into());
-        }
-    }
-    tracing::error!(%error, "database query failed");
-    BackendError::Unavailable
-}
-
-/// Whether a database error is a unique-constraint violation.
-pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                || db.code().as_deref() == Some("23505")
-                || db.message().contains("UNIQUE constraint failed")
-        }
-        _ => false,
-    }
-}
-
 /// Refuses unless the actor has one of the roles.
 pub(crate) fn require_role(actor: &Actor, roles: &[Role], what: &str) -> Result<()> {
     if roles.contains(&actor.role) {
@@ -233,67 +280,18 @@ pub(crate) fn require_role(actor: &Actor, roles: &[Role], what: &str) -> Result<
 /// Authors and admins change policy.
 pub(crate) const AUTHORS: &[Role] = &[Role::Author, Role::Admin];
 
-/// The current time in unix milliseconds.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Unix milliseconds as RFC 3339 UTC with microseconds, e.g. `2026-07-04T13:37:30.422000+00:00`
-/// (CAVRA's timestamp shape).
-pub fn rfc3339(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let sub_millis = millis.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let day_secs = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000+00:00",
-        day_secs / 3600,
-        (day_secs / 60) % 60,
-        day_secs % 60,
-        sub_millis
-    )
-}
-
-/// Parses a JSON list of strings stored in a TEXT column.
-pub(crate) fn string_list(json: &str) -> Vec<String> {
-    serde_json::from_str(json).unwrap_or_default()
-}
+pub use crate::time::{now_millis, rfc3339};
 
 #[async_trait::async_trait]
 impl Backend for Service {
     async fn increment_counter(&self, name: &str) -> Result<i64> {
-        // One statement, so concurrent clicks never lose an increment.
-        sqlx::query_scalar::<_, i64>(
-            "INSERT INTO counters (name, value) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 \
-             RETURNING value",
-        )
-        .bind(name)
-        .fetch_one(self.db().pool())
-        .await
-        .map_err(db_error)
+        let mut conn = self.conn().await?;
+        Ok(store::counters::increment(&mut conn, name).await?)
     }
 
     async fn counter(&self, name: &str) -> Result<i64> {
-        sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.db().pool())
-            .await
-            .map(|value| value.unwrap_or(0))
-            .map_err(db_error)
+        let mut conn = self.conn().await?;
+        Ok(store::counters::get(&mut conn, name).await?)
     }
 
     async fn authenticate(&self, session_token: &str) -> Result<Actor> {
@@ -429,25 +427,10 @@ impl Backend for Service {
     }
 
     async fn list_evidence(&self, pack_id: &str) -> Result<Vec<EvidencePacket>> {
-        gate::list_evidence(self, pack_id).await
+        evidence::list(self, pack_id).await
     }
 
     async fn get_evidence(&self, evidence_id: i64) -> Result<EvidencePacket> {
-        gate::get_evidence(self, evidence_id).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formats_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000+00:00");
-        assert_eq!(
-            rfc3339(1_783_172_250_422),
-            "2026-07-04T13:37:30.422000+00:00"
-        );
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000000+00:00");
+        evidence::get(self, evidence_id).await
     }
 }

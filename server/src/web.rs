@@ -14,10 +14,63 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use app::backend::SharedBackend;
+use app::backend::{BackendError, HttpPort, SharedBackend, SharedHttp};
 
-use crate::auth::check_origin;
+use crate::auth::{check_origin, resolve_session};
 use crate::service::Service;
+
+/// Server functions' HTTP answers: the same status mapping and session cookie as the REST API.
+struct ServerFnHttp {
+    secure_cookies: bool,
+    session_ttl_secs: i64,
+}
+
+impl HttpPort for ServerFnHttp {
+    fn error_status(&self, error: &BackendError) {
+        use axum::http::request::Parts;
+        // Only a server-function call (`/api/…`) answers with the error's status; during a page
+        // render the page's own status is left alone.
+        let Some(parts) = use_context::<Parts>() else {
+            return;
+        };
+        if !parts.uri.path().starts_with("/api/") {
+            return;
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(crate::errors::status_of(error));
+            if let Some(value) = crate::errors::retry_after(error) {
+                response.insert_header(header::RETRY_AFTER, value);
+            }
+        }
+    }
+
+    fn session_cookie(&self, token: Option<&str>) {
+        use axum::http::request::Parts;
+        // Secure when configured, or when the page was reached over HTTPS (directly or via a
+        // proxy).
+        let via_https = use_context::<Parts>().is_some_and(|parts| {
+            let starts_https = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("https"))
+            };
+            starts_https("origin") || starts_https("x-forwarded-proto")
+        });
+        let secure = self.secure_cookies || via_https;
+        let cookie = match token {
+            Some(token) => crate::auth::session_cookie(token, secure, self.session_ttl_secs),
+            None => crate::auth::clear_cookie(secure),
+        };
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(header::SET_COOKIE, value);
+        }
+    }
+}
 
 /// Builds Leptos options for a site directory and listen address.
 pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOptions {
@@ -34,6 +87,10 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
 /// without a port.
 pub fn router(options: LeptosOptions, service: Service) -> Router {
     let backend: SharedBackend = Arc::new(service.clone());
+    let http: SharedHttp = Arc::new(ServerFnHttp {
+        secure_cookies: service.config().secure_cookies,
+        session_ttl_secs: service.config().session_ttl_secs,
+    });
     let site_root = options.site_root.to_string();
     let routes = generate_route_list(app::App);
 
@@ -52,9 +109,9 @@ pub fn router(options: LeptosOptions, service: Service) -> Router {
         .leptos_routes_with_context(
             &options,
             routes,
-            {
-                let backend = backend.clone();
-                move || provide_context(backend.clone())
+            move || {
+                provide_context(backend.clone());
+                provide_context(http.clone());
             },
             {
                 let options = options.clone();
@@ -66,6 +123,10 @@ pub fn router(options: LeptosOptions, service: Service) -> Router {
 
     crate::api::router(service.clone())
         .merge(site)
+        .layer(middleware::from_fn_with_state(
+            service.clone(),
+            resolve_session,
+        ))
         .layer(middleware::from_fn_with_state(
             service.clone(),
             check_origin,

@@ -138,7 +138,7 @@ pub fn document() -> Value {
         "components": {
             "schemas": {"Error": error_schema()},
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": app::backend::SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE}
             }
         }
     })

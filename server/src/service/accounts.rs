@@ -4,15 +4,14 @@
 //! the rate limit holds across replicas. Session tokens are 32 random bytes; only their SHA-256
 //! is stored.
 
+use app::backend::{Actor, BackendError, Role};
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
-use sqlx::Row as _;
 
-use app::backend::{Actor, BackendError, Role};
-
-use super::{db_error, is_unique_violation, now_millis, string_list, Result, Service};
+use super::{now_millis, Result, Service};
 use crate::evidence::sha256_hex;
+use crate::store;
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -79,28 +78,22 @@ pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor>
         ));
     }
     let hash = hash_password(user.password).await?;
-    let groups = serde_json::to_string(&user.groups).map_err(|_| BackendError::Unavailable)?;
-    let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO users (username, password_hash, role, groups_json, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(username)
-    .bind(&hash)
-    .bind(user.role.as_str())
-    .bind(&groups)
-    .bind(now_millis())
-    .fetch_one(service.db().pool())
-    .await
-    .map_err(|error| {
-        if is_unique_violation(&error) {
-            BackendError::Conflict {
+    let mut conn = service.conn().await?;
+    let row = store::users::NewUser {
+        username,
+        password_hash: &hash,
+        role: user.role,
+        groups: &user.groups,
+        created_at: now_millis(),
+    };
+    let id = store::users::insert(&mut conn, &row)
+        .await
+        .map_err(|error| {
+            error.unique_as(|| BackendError::Conflict {
                 message: format!("the user `{username}` already exists"),
                 current_revision: None,
-            }
-        } else {
-            db_error(error)
-        }
-    })?;
+            })
+        })?;
     Ok(Actor {
         id,
         username: username.to_owned(),
@@ -109,39 +102,18 @@ pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor>
     })
 }
 
-fn actor_from_row(row: &sqlx::any::AnyRow) -> Result<Actor> {
-    let role: String = row.try_get("role").map_err(db_error)?;
-    Ok(Actor {
-        id: row.try_get("id").map_err(db_error)?,
-        username: row.try_get("username").map_err(db_error)?,
-        role: Role::parse(&role).ok_or(BackendError::Unavailable)?,
-        groups: string_list(&row.try_get::<String, _>("groups_json").map_err(db_error)?),
-    })
-}
-
 /// The user of a session token.
 pub async fn authenticate(service: &Service, token: &str) -> Result<Actor> {
-    let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.groups_json FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
-    )
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(now_millis())
-    .fetch_optional(service.db().pool())
-    .await
-    .map_err(db_error)?
-    .ok_or(BackendError::Unauthenticated)?;
-    actor_from_row(&row)
+    let mut conn = service.conn().await?;
+    store::users::by_session(&mut conn, &sha256_hex(token.as_bytes()), now_millis())
+        .await?
+        .ok_or(BackendError::Unauthenticated)
 }
 
 /// A user by name.
 pub async fn find_user(service: &Service, username: &str) -> Result<Option<Actor>> {
-    let row = sqlx::query("SELECT id, username, role, groups_json FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(service.db().pool())
-        .await
-        .map_err(db_error)?;
-    row.as_ref().map(actor_from_row).transpose()
+    let mut conn = service.conn().await?;
+    Ok(store::users::by_name(&mut conn, username).await?)
 }
 
 /// Checks the password (rate limited per user name) and opens a session.
@@ -149,82 +121,36 @@ pub async fn login(service: &Service, username: &str, password: &str) -> Result<
     let config = service.config();
     let now = now_millis();
     let window_start = now - config.login_window_secs * 1000;
-    let pool = service.db().pool();
-    let failures = sqlx::query(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures \
-         WHERE username = $1 AND at > $2",
-    )
-    .bind(username)
-    .bind(window_start)
-    .fetch_one(pool)
-    .await
-    .map_err(db_error)?;
-    let count: i64 = failures.try_get("n").map_err(db_error)?;
+    let mut conn = service.conn().await?;
+    let (count, oldest) = store::users::failures_since(&mut conn, username, window_start).await?;
     if count >= config.login_max_failures {
-        let oldest: Option<i64> = failures.try_get("oldest").map_err(db_error)?;
         let retry_at = oldest.unwrap_or(now) + config.login_window_secs * 1000;
         return Err(BackendError::RateLimited {
             retry_after_secs: u64::try_from((retry_at - now).max(1000) / 1000).unwrap_or(1),
         });
     }
-    let row = sqlx::query(
-        "SELECT id, username, role, groups_json, password_hash FROM users WHERE username = $1",
-    )
-    .bind(username)
-    .fetch_optional(pool)
-    .await
-    .map_err(db_error)?;
+    let found = store::users::credentials(&mut conn, username).await?;
     // Verify against a fixed hash for unknown users too, so timing does not reveal names.
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J8cLVg2Gm9CvZK6iXUtWvX5sS3cCvC1gQx7qQ8x1d5E";
-    let stored: String = match &row {
-        Some(row) => row.try_get("password_hash").map_err(db_error)?,
-        None => DUMMY.to_owned(),
-    };
-    let valid = verify_password(password, &stored).await && row.is_some();
-    let Some(row) = row.filter(|_| valid) else {
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-            .bind(username)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map_err(db_error)?;
+    let stored = found.as_ref().map_or(DUMMY, |(_, hash)| hash.as_str());
+    let valid = verify_password(password, stored).await && found.is_some();
+    let Some((actor, _)) = found.filter(|_| valid) else {
+        store::users::record_failure(&mut conn, username, now).await?;
         return Err(BackendError::Unauthenticated);
     };
-    let actor = actor_from_row(&row)?;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(actor.id)
-    .bind(now)
-    .bind(now + config.session_ttl_secs * 1000)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    let expires_at = now + config.session_ttl_secs * 1000;
+    let mut tx = service.db().pool().begin().await.map_err(store::db_error)?;
+    let token_hash = sha256_hex(token.as_bytes());
+    store::users::open_session(&mut tx, username, actor.id, &token_hash, now, expires_at).await?;
+    tx.commit().await.map_err(store::db_error)?;
     Ok((actor, token))
 }
 
 /// Ends a session.
 pub async fn logout(service: &Service, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(sha256_hex(token.as_bytes()))
-        .execute(service.db().pool())
-        .await
-        .map_err(db_error)?;
-    Ok(())
+    let mut conn = service.conn().await?;
+    Ok(store::users::close_session(&mut conn, &sha256_hex(token.as_bytes())).await?)
 }

@@ -4,18 +4,15 @@
 //! the pointer moves with a conditional `UPDATE … WHERE enforced_seq = $seen`, so of two parallel
 //! promotions exactly one succeeds.
 
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
-use app::backend::{
-    Actor, BackendError, Enforcement, EvidencePacket, GateCheck, GateReport, HistoryEntry,
-};
-use lifecycle::plan::{build_plan, PlanInput, PlanTimestamps};
+use app::backend::{Actor, BackendError, Enforcement, GateCheck, GateReport, HistoryEntry};
 
 use super::approvals::missing_approvals;
-use super::authoring::{fixtures, not_found_version, pack_row, version_value};
-use super::shadow::{latest_run_for, stop_in, summarize};
-use super::{db_error, now_millis, require_role, rfc3339, PendingFile, Result, Service, AUTHORS};
-use crate::audit;
+use super::evidence::fixtures;
+use super::shadow::{stop_active, summarize};
+use super::{require_role, Result, Service, Write, AUTHORS};
+use crate::store;
 
 /// Evaluates the promotion gate for a digest: lint, dry run, shadow criteria, approvals.
 pub async fn evaluate(
@@ -24,20 +21,11 @@ pub async fn evaluate(
     pack_id: &str,
     digest: &str,
 ) -> Result<GateReport> {
-    let pack = pack_row(conn, pack_id).await?;
-    let row = sqlx::query(
-        "SELECT lint_blockers, dry_run_passed, dry_run_report FROM versions \
-         WHERE pack_id = $1 AND digest = $2",
-    )
-    .bind(pack_id)
-    .bind(digest)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?
-    .ok_or_else(|| not_found_version(pack_id, digest))?;
-    let blockers: i64 = row.try_get(0).map_err(db_error)?;
-    let dry_run_passed = row.try_get::<i64, _>(1).map_err(db_error)? != 0;
-    let dry_run_report: String = row.try_get(2).map_err(db_error)?;
+    let pack = store::packs::get(conn, pack_id).await?;
+    let facts = store::versions::gate_facts(conn, pack_id, digest).await?;
+    let blockers = facts.lint_blockers;
+    let dry_run_passed = facts.dry_run_passed != 0;
+    let dry_run_report = facts.dry_run_report;
     let mut checks = Vec::new();
 
     let mut missing = Vec::new();
@@ -70,16 +58,16 @@ pub async fn evaluate(
 
     let criteria = &service.config().shadow;
     let mut missing = Vec::new();
-    match latest_run_for(conn, pack_id, Some(digest)).await? {
+    match store::shadow::latest(conn, pack_id, Some(digest)).await? {
         None => missing.push(format!("no shadow run of `{digest}`")),
-        Some((run, started, stopped)) => {
+        Some(run) => {
             if pack.enforced_digest.as_deref() != Some(run.enforced_digest.as_str()) {
                 missing.push(format!(
                     "the shadow run compared against `{}`, which is no longer enforced",
                     run.enforced_digest
                 ));
             }
-            let summary = summarize(conn, run, started, stopped).await?;
+            let summary = summarize(conn, run).await?;
             if summary.observed_secs < criteria.min_observed_secs {
                 missing.push(format!(
                     "shadow observed for {} s of the required {} s",
@@ -145,34 +133,17 @@ fn refusal(what: &str, report: &GateReport) -> BackendError {
     }
 }
 
-/// Moves the enforced pointer if nobody else moved it since `seen_seq`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one history row's fields; a struct would only rename them"
-)]
+/// Moves the enforced pointer if nobody else moved it since `seen_seq`, and records the move.
 async fn move_pointer(
-    conn: &mut AnyConnection,
+    write: &mut Write,
     pack_id: &str,
     digest: &str,
     seen_seq: i64,
     action: &str,
-    actor: &str,
     reason: &str,
-    now: i64,
 ) -> Result<i64> {
-    let moved = sqlx::query(
-        "UPDATE packs SET enforced_digest = $1, enforced_seq = enforced_seq + 1, enforced_at = $2 \
-         WHERE id = $3 AND enforced_seq = $4",
-    )
-    .bind(digest)
-    .bind(now)
-    .bind(pack_id)
-    .bind(seen_seq)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?
-    .rows_affected();
-    if moved != 1 {
+    let now = write.now();
+    if !store::packs::move_pointer(write, pack_id, digest, seen_seq, now).await? {
         return Err(BackendError::Conflict {
             message: format!(
                 "the enforced version of `{pack_id}` changed meanwhile; reload and retry"
@@ -181,20 +152,17 @@ async fn move_pointer(
         });
     }
     let seq = seen_seq + 1;
-    sqlx::query(
-        "INSERT INTO enforcement_history (pack_id, seq, digest, action, actor_name, reason, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(pack_id)
-    .bind(seq)
-    .bind(digest)
-    .bind(action)
-    .bind(actor)
-    .bind(reason)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    let actor = write.actor().to_owned();
+    let entry = store::history::Move {
+        pack_id,
+        seq,
+        digest,
+        action,
+        actor: &actor,
+        reason,
+        at: now,
+    };
+    store::history::insert(write, &entry).await?;
     Ok(seq)
 }
 
@@ -206,53 +174,31 @@ pub async fn promote(
     digest: &str,
 ) -> Result<Enforcement> {
     require_role(actor, AUTHORS, "promoting")?;
-    let mut tx = service.begin_locked().await?;
-    let pack = pack_row(&mut tx, pack_id).await?;
-    let report = evaluate(service, &mut tx, pack_id, digest).await?;
+    let mut write = service.begin_write(&actor.username).await?;
+    let pack = store::packs::get(&mut write, pack_id).await?;
+    let report = evaluate(service, &mut write, pack_id, digest).await?;
     if !report.ready {
         return Err(refusal("promotion", &report));
     }
-    let now = now_millis();
-    let (evidence_id, file) = write_evidence(
-        service,
-        &mut tx,
-        pack_id,
-        digest,
-        "promotion",
-        &actor.username,
-        now,
-    )
-    .await?;
+    let evidence_id =
+        super::evidence::record(service, &mut write, pack_id, digest, "promotion").await?;
     let seq = move_pointer(
-        &mut tx,
+        &mut write,
         pack_id,
         digest,
         pack.enforced_seq,
         "promote",
-        &actor.username,
         "promotion gate passed",
-        now,
     )
     .await?;
-    stop_in(&mut tx, pack_id, now).await?;
-    audit::append(
-        &mut tx,
-        now,
-        &audit::Event {
-            actor: &actor.username,
-            action: "promote",
-            pack_id,
-            digest,
-            detail: serde_json::json!({
-                "previous_digest": pack.enforced_digest,
-                "enforced_seq": seq,
-                "evidence_id": evidence_id,
-            }),
-        },
-    )
-    .await
-    .map_err(db_error)?;
-    service.commit(tx, vec![file]).await?;
+    stop_active(&mut write, pack_id).await?;
+    let detail = serde_json::json!({
+        "previous_digest": pack.enforced_digest,
+        "enforced_seq": seq,
+        "evidence_id": evidence_id,
+    });
+    write.audit("promote", pack_id, digest, detail).await?;
+    service.commit(write).await?;
     tracing::info!(pack_id, digest, "promoted");
     Ok(Enforcement {
         pack_id: pack_id.to_owned(),
@@ -273,9 +219,9 @@ pub async fn rollback(
     reason: &str,
 ) -> Result<Enforcement> {
     require_role(actor, AUTHORS, "rolling back")?;
-    let mut tx = service.begin_locked().await?;
+    let mut write = service.begin_write(&actor.username).await?;
     // Step 1, "Freeze new policy promotion.": the lifecycle lock is held from here to commit.
-    let pack = pack_row(&mut tx, pack_id).await?;
+    let pack = store::packs::get(&mut write, pack_id).await?;
     let current_digest = pack.enforced_digest.clone().ok_or_else(|| {
         BackendError::Invalid(format!("pack `{pack_id}` has no enforced version"))
     })?;
@@ -284,22 +230,14 @@ pub async fn rollback(
             "`{digest}` is already enforced"
         )));
     }
-    let known_good =
-        sqlx::query("SELECT 1 FROM enforcement_history WHERE pack_id = $1 AND digest = $2")
-            .bind(pack_id)
-            .bind(digest)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?
-            .is_some();
-    if !known_good {
+    if !store::history::was_enforced(&mut write, pack_id, digest).await? {
         return Err(BackendError::Invalid(format!(
             "`{digest}` was never enforced for `{pack_id}`; rollback targets a known-good version"
         )));
     }
-    let current = version_value(&mut tx, pack_id, &current_digest).await?;
+    let current = store::versions::value(&mut write, pack_id, &current_digest).await?;
     // Step 2, "Restore previous policy YAML": the immutable version, checked against its digest.
-    let target = version_value(&mut tx, pack_id, digest).await?;
+    let target = store::versions::value(&mut write, pack_id, digest).await?;
     let mut missing = Vec::new();
     if lifecycle::digest::policy_digest(&target) != digest {
         missing.push(format!(
@@ -320,7 +258,7 @@ pub async fn rollback(
     let impact = lifecycle::diff::decision_impact(&current, &target);
     // Step 4: approval, as the plan requires.
     if plan.approval_required {
-        for item in missing_approvals(&mut tx, pack_id, digest, "rollback").await? {
+        for item in missing_approvals(&mut write, pack_id, digest, "rollback").await? {
             missing.push(format!("approvals: {item}"));
         }
     }
@@ -333,31 +271,20 @@ pub async fn rollback(
             missing,
         });
     }
-    let now = now_millis();
     // Step 5: publish through the catalog (move the enforced pointer), stopping any shadow run.
     let seq = move_pointer(
-        &mut tx,
+        &mut write,
         pack_id,
         digest,
         pack.enforced_seq,
         "rollback",
-        &actor.username,
         reason,
-        now,
     )
     .await?;
-    stop_in(&mut tx, pack_id, now).await?;
+    stop_active(&mut write, pack_id).await?;
     // Step 6: attach the evidence bundle.
-    let (evidence_id, file) = write_evidence(
-        service,
-        &mut tx,
-        pack_id,
-        digest,
-        "rollback",
-        &actor.username,
-        now,
-    )
-    .await?;
+    let evidence_id =
+        super::evidence::record(service, &mut write, pack_id, digest, "rollback").await?;
     let steps: Vec<String> = plan
         .steps
         .iter()
@@ -377,26 +304,15 @@ pub async fn rollback(
             format!("{step} Done: {done}.")
         })
         .collect();
-    audit::append(
-        &mut tx,
-        now,
-        &audit::Event {
-            actor: &actor.username,
-            action: "rollback",
-            pack_id,
-            digest,
-            detail: serde_json::json!({
-                "previous_digest": current_digest,
-                "enforced_seq": seq,
-                "reason": reason,
-                "rollback_ref": plan.rollback_ref,
-                "evidence_id": evidence_id,
-            }),
-        },
-    )
-    .await
-    .map_err(db_error)?;
-    service.commit(tx, vec![file]).await?;
+    let detail = serde_json::json!({
+        "previous_digest": current_digest,
+        "enforced_seq": seq,
+        "reason": reason,
+        "rollback_ref": plan.rollback_ref,
+        "evidence_id": evidence_id,
+    });
+    write.audit("rollback", pack_id, digest, detail).await?;
+    service.commit(write).await?;
     tracing::info!(pack_id, digest, "rolled back");
     Ok(Enforcement {
         pack_id: pack_id.to_owned(),
@@ -411,144 +327,6 @@ pub async fn rollback(
 /// Enforcement history of a pack, oldest first.
 pub async fn history(service: &Service, pack_id: &str) -> Result<Vec<HistoryEntry>> {
     let mut conn = service.conn().await?;
-    pack_row(&mut conn, pack_id).await?;
-    sqlx::query(
-        "SELECT seq, digest, action, actor_name, reason, at FROM enforcement_history \
-         WHERE pack_id = $1 ORDER BY seq",
-    )
-    .bind(pack_id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
-    .iter()
-    .map(|row| {
-        Ok(HistoryEntry {
-            seq: row.try_get(0).map_err(db_error)?,
-            digest: row.try_get(1).map_err(db_error)?,
-            action: row.try_get(2).map_err(db_error)?,
-            actor: row.try_get(3).map_err(db_error)?,
-            reason: row.try_get(4).map_err(db_error)?,
-            at: rfc3339(row.try_get(5).map_err(db_error)?),
-        })
-    })
-    .collect()
-}
-
-/// Builds, signs and stores the readiness packet for a digest at a gate event. The file is
-/// written after the transaction commits.
-pub(crate) async fn write_evidence(
-    service: &Service,
-    conn: &mut AnyConnection,
-    pack_id: &str,
-    digest: &str,
-    event: &str,
-    actor: &str,
-    now: i64,
-) -> Result<(i64, PendingFile)> {
-    let pack = pack_row(conn, pack_id).await?;
-    let policy = version_value(conn, pack_id, digest).await?;
-    let previous = match pack.enforced_digest.as_deref() {
-        Some(enforced) if enforced != digest => Some(version_value(conn, pack_id, enforced).await?),
-        _ => None,
-    };
-    let fixtures = fixtures(&pack);
-    let at = rfc3339(now);
-    let source_ref = format!("cavra://packs/{pack_id}/versions/{digest}");
-    let review_ref = format!("cavra://packs/{pack_id}/approvals");
-    let mut input = PlanInput::new(&policy, PlanTimestamps::fixed(&at));
-    input.previous = previous.as_ref();
-    input.policy_pack = Some(pack_id);
-    input.requested_by = actor;
-    input.source_ref = &source_ref;
-    input.review_workflow_ref = &review_ref;
-    input.actions = fixtures.as_deref();
-    let plan = build_plan(&input);
-    let short = digest
-        .trim_start_matches("sha256:")
-        .get(..12)
-        .unwrap_or(digest);
-    let evidence = lifecycle::packet::OperatingEvidence {
-        ci_run_ref: format!("cavra-server://{pack_id}/{short}/{event}/{now}"),
-        policy_review_ref: review_ref.clone(),
-        ui_validation_ref: format!("cavra-server://audit/{pack_id}/{short}"),
-    };
-    let packet = lifecycle::packet::build_packet(&plan, &evidence, "live");
-    let mut bytes =
-        serde_json::to_vec_pretty(&packet.to_json()).map_err(|_| BackendError::Unavailable)?;
-    bytes.push(b'\n');
-    let signature = service.signer().sign(&bytes);
-    let sha256 = crate::evidence::sha256_hex(&bytes);
-    let file_name = format!("{now}-{event}-{short}.json");
-    let text = String::from_utf8(bytes.clone()).map_err(|_| BackendError::Unavailable)?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO evidence_packets (pack_id, digest, event, packet_json, sha256, signature, public_key, file_name, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(pack_id)
-    .bind(digest)
-    .bind(event)
-    .bind(&text)
-    .bind(&sha256)
-    .bind(&signature)
-    .bind(service.signer().public_hex())
-    .bind(&file_name)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok((
-        id,
-        PendingFile {
-            pack_id: pack_id.to_owned(),
-            file_name,
-            bytes,
-            signature,
-        },
-    ))
-}
-
-const EVIDENCE_COLUMNS: &str =
-    "id, pack_id, digest, event, sha256, file_name, created_at, signature, public_key";
-
-fn evidence_from_row(row: &sqlx::any::AnyRow, packet: String) -> Result<EvidencePacket> {
-    Ok(EvidencePacket {
-        id: row.try_get(0).map_err(db_error)?,
-        pack_id: row.try_get(1).map_err(db_error)?,
-        digest: row.try_get(2).map_err(db_error)?,
-        event: row.try_get(3).map_err(db_error)?,
-        sha256: row.try_get(4).map_err(db_error)?,
-        file_name: row.try_get(5).map_err(db_error)?,
-        created_at: rfc3339(row.try_get(6).map_err(db_error)?),
-        signature: row.try_get(7).map_err(db_error)?,
-        public_key: row.try_get(8).map_err(db_error)?,
-        packet,
-    })
-}
-
-/// Evidence packets of a pack, newest first, without their bytes.
-pub async fn list_evidence(service: &Service, pack_id: &str) -> Result<Vec<EvidencePacket>> {
-    sqlx::query(&format!(
-        "SELECT {EVIDENCE_COLUMNS} FROM evidence_packets WHERE pack_id = $1 ORDER BY id DESC"
-    ))
-    .bind(pack_id)
-    .fetch_all(service.db().pool())
-    .await
-    .map_err(db_error)?
-    .iter()
-    .map(|row| evidence_from_row(row, String::new()))
-    .collect()
-}
-
-/// One packet with its bytes and signature.
-pub async fn get_evidence(service: &Service, evidence_id: i64) -> Result<EvidencePacket> {
-    let row = sqlx::query(&format!(
-        "SELECT {EVIDENCE_COLUMNS}, packet_json FROM evidence_packets WHERE id = $1"
-    ))
-    .bind(evidence_id)
-    .fetch_optional(service.db().pool())
-    .await
-    .map_err(db_error)?
-    .ok_or_else(|| BackendError::NotFound(format!("no evidence packet {evidence_id}")))?;
-    let packet: String = row.try_get(9).map_err(db_error)?;
-    evidence_from_row(&row, packet)
+    store::packs::get(&mut conn, pack_id).await?;
+    Ok(store::history::list(&mut conn, pack_id).await?)
 }

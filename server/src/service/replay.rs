@@ -6,9 +6,9 @@ use lifecycle::replay::{ReplayReport, Replayer, DEFAULT_EXAMPLES_PER_FLIP};
 
 use app::backend::{BackendError, ReplayRates, ReplaySummary};
 
-use super::authoring::pack_row;
 use super::shadow::decision_log_page;
-use super::{db_error, Result, Service};
+use super::{Result, Service};
+use crate::store;
 
 /// Decisions replayed when the caller does not say.
 pub const DEFAULT_WINDOW: u64 = app::backend::DEFAULT_REPLAY_WINDOW;
@@ -30,7 +30,7 @@ pub async fn replay_version(
         )));
     }
     let mut conn = service.conn().await?;
-    let pack = pack_row(&mut conn, pack_id).await?;
+    let pack = store::packs::get(&mut conn, pack_id).await?;
     let candidate = service.compiled(&mut conn, pack_id, digest).await?;
     let baseline_digest = baseline.map(str::to_owned).or(pack.enforced_digest);
     let baseline_policy = match &baseline_digest {
@@ -38,15 +38,8 @@ pub async fn replay_version(
         None => None,
     };
     // The id just before the window's oldest decision (ids are shared by all packs).
-    let mut after: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MIN(id), 0) - 1 FROM \
-         (SELECT id FROM decision_log WHERE pack_id = $1 ORDER BY id DESC LIMIT $2) recent",
-    )
-    .bind(pack_id)
-    .bind(i64::try_from(window).unwrap_or(i64::MAX))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    let limit = i64::try_from(window).unwrap_or(i64::MAX);
+    let mut after = store::decisions::window_start(&mut conn, pack_id, limit).await?;
     drop(conn);
 
     let mut report = ReplayReport::default();

@@ -6,20 +6,16 @@
 //! request has exactly one log entry and, in shadow, exactly one observation. The writes go
 //! through the group-commit writer ([`super::writer`]), which answers after the commit.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
 use app::backend::{Actor, BackendError, DivergenceSummary, ShadowRun};
 use lifecycle::decide::RequestBuf;
 
-use super::authoring::{not_found_version, pack_row};
 use super::writer::{read_pointers, LogRow, ObservationRow, Outcome};
-use super::{
-    db_error, is_unique_violation, now_millis, require_role, rfc3339, Result, Service, AUTHORS,
-};
-use crate::audit;
+use super::{now_millis, require_role, rfc3339, Result, Service, Write, AUTHORS};
+use crate::store;
+use crate::store::shadow::RunRow;
 
 /// The answer of `POST /v1/decisions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,64 +39,6 @@ pub struct DecisionAnswer {
     pub decision_id: i64,
 }
 
-const RUN_COLUMNS: &str =
-    "id, pack_id, candidate_digest, enforced_digest, started_by, started_at, stopped_at";
-
-fn run_from_row(row: &sqlx::any::AnyRow) -> Result<ShadowRun> {
-    Ok(ShadowRun {
-        id: row.try_get(0).map_err(db_error)?,
-        pack_id: row.try_get(1).map_err(db_error)?,
-        candidate_digest: row.try_get(2).map_err(db_error)?,
-        enforced_digest: row.try_get(3).map_err(db_error)?,
-        started_by: row.try_get(4).map_err(db_error)?,
-        started_at: rfc3339(row.try_get(5).map_err(db_error)?),
-        stopped_at: row
-            .try_get::<Option<i64>, _>(6)
-            .map_err(db_error)?
-            .map(rfc3339),
-    })
-}
-
-/// The active shadow run of a pack.
-pub(crate) async fn active_run(
-    conn: &mut AnyConnection,
-    pack_id: &str,
-) -> Result<Option<ShadowRun>> {
-    let row = sqlx::query(&format!(
-        "SELECT {RUN_COLUMNS} FROM shadow_runs WHERE pack_id = $1 AND stopped_at IS NULL"
-    ))
-    .bind(pack_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    row.as_ref().map(run_from_row).transpose()
-}
-
-/// The newest shadow run of a pack for a candidate (active or stopped).
-pub(crate) async fn latest_run_for(
-    conn: &mut AnyConnection,
-    pack_id: &str,
-    candidate: Option<&str>,
-) -> Result<Option<(ShadowRun, i64, Option<i64>)>> {
-    let row = sqlx::query(&format!(
-        "SELECT {RUN_COLUMNS} FROM shadow_runs WHERE pack_id = $1 \
-         AND ($2 = '' OR candidate_digest = $2) ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(pack_id)
-    .bind(candidate.unwrap_or(""))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    match row {
-        Some(row) => Ok(Some((
-            run_from_row(&row)?,
-            row.try_get(5).map_err(db_error)?,
-            row.try_get(6).map_err(db_error)?,
-        ))),
-        None => Ok(None),
-    }
-}
-
 /// Starts shadow mode for a candidate version of a pack.
 pub async fn start(
     service: &Service,
@@ -109,8 +47,8 @@ pub async fn start(
     digest: &str,
 ) -> Result<ShadowRun> {
     require_role(actor, AUTHORS, "starting shadow mode")?;
-    let mut tx = service.begin_locked().await?;
-    let pack = pack_row(&mut tx, pack_id).await?;
+    let mut write = service.begin_write(&actor.username).await?;
+    let pack = store::packs::get(&mut write, pack_id).await?;
     let enforced = pack.enforced_digest.ok_or_else(|| {
         BackendError::Invalid(format!(
             "pack `{pack_id}` has no enforced version to compare against"
@@ -121,98 +59,50 @@ pub async fn start(
             "`{digest}` is already enforced; shadow mode compares a candidate against it"
         )));
     }
-    let exists = sqlx::query("SELECT 1 FROM versions WHERE pack_id = $1 AND digest = $2")
-        .bind(pack_id)
-        .bind(digest)
-        .fetch_optional(&mut *tx)
+    store::versions::require(&mut write, pack_id, digest).await?;
+    let now = write.now();
+    let id = store::shadow::insert(&mut write, pack_id, digest, &enforced, &actor.username, now)
         .await
-        .map_err(db_error)?
-        .is_some();
-    if !exists {
-        return Err(not_found_version(pack_id, digest));
-    }
-    let now = now_millis();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO shadow_runs (pack_id, candidate_digest, enforced_digest, started_by, started_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(pack_id)
-    .bind(digest)
-    .bind(&enforced)
-    .bind(&actor.username)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|error| {
-        if is_unique_violation(&error) {
-            BackendError::Conflict {
-                message: format!("pack `{pack_id}` already has an active shadow run; stop it first"),
+        .map_err(|error| {
+            error.unique_as(|| BackendError::Conflict {
+                message: format!(
+                    "pack `{pack_id}` already has an active shadow run; stop it first"
+                ),
                 current_revision: None,
-            }
-        } else {
-            db_error(error)
-        }
-    })?;
-    audit::append(
-        &mut tx,
-        now,
-        &audit::Event {
-            actor: &actor.username,
-            action: "shadow.start",
-            pack_id,
-            digest,
-            detail: serde_json::json!({"shadow_id": id, "enforced_digest": enforced}),
-        },
-    )
-    .await
-    .map_err(db_error)?;
-    let run = active_run(&mut tx, pack_id)
+            })
+        })?;
+    let detail = serde_json::json!({"shadow_id": id, "enforced_digest": enforced});
+    write.audit("shadow.start", pack_id, digest, detail).await?;
+    let run = store::shadow::active(&mut write, pack_id)
         .await?
         .ok_or(BackendError::Unavailable)?;
-    service.commit(tx, Vec::new()).await?;
-    Ok(run)
+    service.commit(write).await?;
+    Ok(run.into())
 }
 
-/// Stops the active shadow run inside a lifecycle transaction (promotion and rollback stop it).
-pub(crate) async fn stop_in(
-    conn: &mut AnyConnection,
-    pack_id: &str,
-    now: i64,
-) -> Result<Option<ShadowRun>> {
-    let run = active_run(conn, pack_id).await?;
-    if let Some(run) = &run {
-        sqlx::query("UPDATE shadow_runs SET stopped_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(run.id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    }
-    Ok(run)
+/// Stops the active shadow run inside a lifecycle write (promotion and rollback stop it).
+pub(crate) async fn stop_active(write: &mut Write, pack_id: &str) -> Result<Option<ShadowRun>> {
+    let Some(run) = store::shadow::active(write, pack_id).await? else {
+        return Ok(None);
+    };
+    let now = write.now();
+    store::shadow::stop(write, run.id, now).await?;
+    Ok(Some(ShadowRun::from(run)))
 }
 
 /// Stops the active shadow run.
 pub async fn stop(service: &Service, actor: &Actor, pack_id: &str) -> Result<ShadowRun> {
     require_role(actor, AUTHORS, "stopping shadow mode")?;
-    let mut tx = service.begin_locked().await?;
-    let now = now_millis();
-    let run = stop_in(&mut tx, pack_id, now).await?.ok_or_else(|| {
+    let mut write = service.begin_write(&actor.username).await?;
+    let run = stop_active(&mut write, pack_id).await?.ok_or_else(|| {
         BackendError::NotFound(format!("pack `{pack_id}` has no active shadow run"))
     })?;
-    audit::append(
-        &mut tx,
-        now,
-        &audit::Event {
-            actor: &actor.username,
-            action: "shadow.stop",
-            pack_id,
-            digest: &run.candidate_digest,
-            detail: serde_json::json!({"shadow_id": run.id}),
-        },
-    )
-    .await
-    .map_err(db_error)?;
-    service.commit(tx, Vec::new()).await?;
+    let detail = serde_json::json!({"shadow_id": run.id});
+    write
+        .audit("shadow.stop", pack_id, &run.candidate_digest, detail)
+        .await?;
+    let now = write.now();
+    service.commit(write).await?;
     Ok(ShadowRun {
         stopped_at: Some(rfc3339(now)),
         ..run
@@ -267,8 +157,8 @@ pub async fn decide(
             None => {
                 let mut conn = service.conn().await?;
                 let Some(pointers) = read_pointers(&mut *conn, &pack_id).await? else {
-                    // Tell a missing pack (pack_row's error) from one that enforces nothing.
-                    pack_row(&mut conn, &pack_id).await?;
+                    // Tell a missing pack from one that enforces nothing.
+                    store::packs::get(&mut conn, &pack_id).await?;
                     return Err(BackendError::NotFound(format!(
                         "pack `{pack_id}` has no enforced version"
                     )));
@@ -343,74 +233,26 @@ pub async fn decide(
 }
 
 /// Rolls up the observations of a run.
-pub(crate) async fn summarize(
-    conn: &mut AnyConnection,
-    run: ShadowRun,
-    started_at: i64,
-    stopped_at: Option<i64>,
-) -> Result<DivergenceSummary> {
-    let counts = sqlx::query(
-        "SELECT COUNT(*), \
-         COUNT(CASE WHEN diverged = 1 THEN 1 END), \
-         COUNT(CASE WHEN diverged = 1 AND acknowledged_by IS NULL THEN 1 END) \
-         FROM observations WHERE shadow_id = $1",
-    )
-    .bind(run.id)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let mut by_flip = BTreeMap::new();
-    for row in sqlx::query(
-        "SELECT flip_kind, COUNT(*) FROM observations WHERE shadow_id = $1 AND diverged = 1 \
-         GROUP BY flip_kind",
-    )
-    .bind(run.id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
-    {
-        by_flip.insert(
-            row.try_get::<String, _>(0).map_err(db_error)?,
-            row.try_get::<i64, _>(1).map_err(db_error)?,
-        );
-    }
-    let mut by_rule = BTreeMap::new();
-    for row in sqlx::query(
-        "SELECT enforced_rule_id, candidate_rule_id, COUNT(*) FROM observations \
-         WHERE shadow_id = $1 AND diverged = 1 GROUP BY enforced_rule_id, candidate_rule_id",
-    )
-    .bind(run.id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
-    {
-        let from: String = row.try_get(0).map_err(db_error)?;
-        let to: String = row.try_get(1).map_err(db_error)?;
-        by_rule.insert(
-            format!("{from} -> {to}"),
-            row.try_get::<i64, _>(2).map_err(db_error)?,
-        );
-    }
-    let end = stopped_at.unwrap_or_else(now_millis);
+pub(crate) async fn summarize(conn: &mut AnyConnection, run: RunRow) -> Result<DivergenceSummary> {
+    let counts = store::shadow::counts(conn, run.id).await?;
+    let end = run.stopped_at.unwrap_or_else(now_millis);
     Ok(DivergenceSummary {
-        observations: counts.try_get(0).map_err(db_error)?,
-        divergences: counts.try_get(1).map_err(db_error)?,
-        unacknowledged: counts.try_get(2).map_err(db_error)?,
-        observed_secs: (end - started_at).max(0) / 1000,
-        by_flip,
-        by_rule,
-        shadow: run,
+        observations: counts.observations,
+        divergences: counts.divergences,
+        unacknowledged: counts.unacknowledged,
+        observed_secs: (end - run.started_at).max(0) / 1000,
+        by_flip: counts.by_flip,
+        by_rule: counts.by_rule,
+        shadow: run.into(),
     })
 }
 
 /// Divergences of the active run, else the newest run.
 pub async fn divergence(service: &Service, pack_id: &str) -> Result<Option<DivergenceSummary>> {
     let mut conn = service.conn().await?;
-    pack_row(&mut conn, pack_id).await?;
-    match latest_run_for(&mut conn, pack_id, None).await? {
-        Some((run, started, stopped)) => {
-            Ok(Some(summarize(&mut conn, run, started, stopped).await?))
-        }
+    store::packs::get(&mut conn, pack_id).await?;
+    match store::shadow::latest(&mut conn, pack_id, None).await? {
+        Some(run) => Ok(Some(summarize(&mut conn, run).await?)),
         None => Ok(None),
     }
 }
@@ -421,38 +263,19 @@ pub async fn acknowledge(
     actor: &Actor,
     pack_id: &str,
 ) -> Result<DivergenceSummary> {
-    let mut tx = service.begin_locked().await?;
-    let Some((run, started, stopped)) = latest_run_for(&mut tx, pack_id, None).await? else {
+    let mut write = service.begin_write(&actor.username).await?;
+    let Some(run) = store::shadow::latest(&mut write, pack_id, None).await? else {
         return Err(BackendError::NotFound(format!(
             "pack `{pack_id}` has no shadow run"
         )));
     };
-    let acknowledged = sqlx::query(
-        "UPDATE observations SET acknowledged_by = $1 \
-         WHERE shadow_id = $2 AND diverged = 1 AND acknowledged_by IS NULL",
-    )
-    .bind(&actor.username)
-    .bind(run.id)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?
-    .rows_affected();
-    let now = now_millis();
-    audit::append(
-        &mut tx,
-        now,
-        &audit::Event {
-            actor: &actor.username,
-            action: "shadow.acknowledge",
-            pack_id,
-            digest: &run.candidate_digest,
-            detail: serde_json::json!({"shadow_id": run.id, "acknowledged": acknowledged}),
-        },
-    )
-    .await
-    .map_err(db_error)?;
-    let summary = summarize(&mut tx, run, started, stopped).await?;
-    service.commit(tx, Vec::new()).await?;
+    let acknowledged = store::shadow::acknowledge_all(&mut write, run.id, &actor.username).await?;
+    let detail = serde_json::json!({"shadow_id": run.id, "acknowledged": acknowledged});
+    write
+        .audit("shadow.acknowledge", pack_id, &run.candidate_digest, detail)
+        .await?;
+    let summary = summarize(&mut write, run).await?;
+    service.commit(write).await?;
     Ok(summary)
 }
 
@@ -468,38 +291,27 @@ pub async fn decision_log_page(
 ) -> Result<(String, Option<i64>)> {
     let mut conn = service.conn().await?;
     if after == 0 {
-        pack_row(&mut conn, pack_id).await?;
+        store::packs::get(&mut conn, pack_id).await?;
     }
-    let rows = sqlx::query(
-        "SELECT id, policy_digest, input_json, decision, rule_id, severity, at FROM decision_log \
-         WHERE pack_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(pack_id)
-    .bind(after)
-    .bind(EXPORT_PAGE)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    let rows = store::decisions::page(&mut conn, pack_id, after, EXPORT_PAGE).await?;
     let mut text = String::new();
     let mut last = None;
     for row in rows {
-        let id: i64 = row.try_get(0).map_err(db_error)?;
-        let input: String = row.try_get(2).map_err(db_error)?;
-        let input: serde_json::Value =
-            serde_json::from_str(&input).unwrap_or(serde_json::Value::String(input));
+        let input: serde_json::Value = serde_json::from_str(&row.input_json)
+            .unwrap_or(serde_json::Value::String(row.input_json));
         let line = serde_json::json!({
-            "id": id,
+            "id": row.id,
             "pack": pack_id,
-            "policy_digest": row.try_get::<String, _>(1).map_err(db_error)?,
+            "policy_digest": row.policy_digest,
             "input": input,
-            "decision": row.try_get::<String, _>(3).map_err(db_error)?,
-            "rule_id": row.try_get::<String, _>(4).map_err(db_error)?,
-            "severity": row.try_get::<String, _>(5).map_err(db_error)?,
-            "at": rfc3339(row.try_get(6).map_err(db_error)?),
+            "decision": row.decision,
+            "rule_id": row.rule_id,
+            "severity": row.severity,
+            "at": rfc3339(row.at),
         });
         text.push_str(&line.to_string());
         text.push('\n');
-        last = Some(id);
+        last = Some(row.id);
     }
     Ok((text, last))
 }

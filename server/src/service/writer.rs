@@ -32,8 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use app::backend::BackendError;
 
-use super::{db_error, Result};
+use super::Result;
 use crate::db::{Database, Engine};
+use crate::store::db_error;
 
 /// Most decisions per transaction.
 pub const MAX_BATCH: usize = 512;

@@ -1,0 +1,109 @@
+//! Signed evidence packets: at each gate event the service builds CAVRA's readiness packet for
+//! the digest, signs its exact bytes and stores both with the event's transaction.
+
+use app::backend::{BackendError, EvidencePacket};
+use lifecycle::plan::{build_plan, PlanInput, PlanTimestamps};
+
+use super::{rfc3339, PendingFile, Result, Service, Write};
+use crate::store;
+
+/// The dry-run fixtures of a pack: its `cases.yaml` when imported with one, else CAVRA's six.
+pub(crate) fn fixtures(pack: &store::packs::PackRow) -> Option<Vec<serde_json::Value>> {
+    let cases = pack.cases_yaml.as_deref()?;
+    match lifecycle::dry_run::parse_cases_yaml(cases) {
+        Ok(mut list) => {
+            // The six required cases always run, so a pack's own cases add to them.
+            let mut all = lifecycle::dry_run::default_fixtures();
+            all.append(&mut list);
+            Some(all)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "ignoring unreadable cases.yaml");
+            None
+        }
+    }
+}
+
+/// Builds, signs and stores the readiness packet for a digest at a gate event of `write`;
+/// returns its id. The file copy is written after the transaction commits.
+pub(crate) async fn record(
+    service: &Service,
+    write: &mut Write,
+    pack_id: &str,
+    digest: &str,
+    event: &str,
+) -> Result<i64> {
+    let now = write.now();
+    let pack = store::packs::get(write, pack_id).await?;
+    let policy = store::versions::value(write, pack_id, digest).await?;
+    let previous = match pack.enforced_digest.as_deref() {
+        Some(enforced) if enforced != digest => {
+            Some(store::versions::value(write, pack_id, enforced).await?)
+        }
+        _ => None,
+    };
+    let fixtures = fixtures(&pack);
+    let at = rfc3339(now);
+    let source_ref = format!("cavra://packs/{pack_id}/versions/{digest}");
+    let review_ref = format!("cavra://packs/{pack_id}/approvals");
+    let mut input = PlanInput::new(&policy, PlanTimestamps::fixed(&at));
+    input.previous = previous.as_ref();
+    input.policy_pack = Some(pack_id);
+    input.requested_by = write.actor();
+    input.source_ref = &source_ref;
+    input.review_workflow_ref = &review_ref;
+    input.actions = fixtures.as_deref();
+    let plan = build_plan(&input);
+    let short = digest
+        .trim_start_matches("sha256:")
+        .get(..12)
+        .unwrap_or(digest);
+    let evidence = lifecycle::packet::OperatingEvidence {
+        ci_run_ref: format!("cavra-server://{pack_id}/{short}/{event}/{now}"),
+        policy_review_ref: review_ref.clone(),
+        ui_validation_ref: format!("cavra-server://audit/{pack_id}/{short}"),
+    };
+    let packet = lifecycle::packet::build_packet(&plan, &evidence, "live");
+    let mut bytes = serde_json::to_vec_pretty(&packet.to_json()).map_err(|error| {
+        tracing::error!(%error, "serialising a packet failed");
+        BackendError::Unavailable
+    })?;
+    bytes.push(b'\n');
+    let signature = service.signer().sign(&bytes);
+    let file_name = format!("{now}-{event}-{short}.json");
+    let text = String::from_utf8(bytes.clone()).map_err(|_| BackendError::Unavailable)?;
+    let id = store::evidence::insert(
+        write,
+        &store::evidence::NewPacket {
+            pack_id,
+            digest,
+            event,
+            packet_json: &text,
+            sha256: &crate::evidence::sha256_hex(&bytes),
+            signature: &signature,
+            public_key: &service.signer().public_hex(),
+            file_name: &file_name,
+            created_at: now,
+        },
+    )
+    .await?;
+    write.attach(PendingFile {
+        pack_id: pack_id.to_owned(),
+        file_name,
+        bytes,
+        signature,
+    });
+    Ok(id)
+}
+
+/// Evidence packets of a pack, newest first, without their bytes.
+pub async fn list(service: &Service, pack_id: &str) -> Result<Vec<EvidencePacket>> {
+    let mut conn = service.conn().await?;
+    Ok(store::evidence::list(&mut conn, pack_id).await?)
+}
+
+/// One packet with its bytes and signature.
+pub async fn get(service: &Service, evidence_id: i64) -> Result<EvidencePacket> {
+    let mut conn = service.conn().await?;
+    Ok(store::evidence::get(&mut conn, evidence_id).await?)
+}
