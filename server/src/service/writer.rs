@@ -11,7 +11,10 @@
 //! start/stop, on any replica) is not written but handed back as [`Outcome::Stale`], and the
 //! request evaluates again under the fresh pointers. So every answered decision was made under
 //! pointers read after the request arrived — the guarantee of a per-request read, at one read
-//! per batch. Negative answers (no such pack, nothing enforced) are never cached.
+//! per batch. On PostgreSQL that read is folded into the batch statement itself (the rows whose
+//! pointers no longer match are filtered out in SQL and the statement returns the pointers it
+//! compared against), so a batch is one round trip. Negative answers (no such pack, nothing
+//! enforced) are never cached.
 //!
 //! Rows are written with their final values and ids come from the database, so replicas sharing
 //! a PostgreSQL database each run their own writer without coordination. If a batch fails, its
@@ -224,6 +227,20 @@ async fn write_batch(
     batch: &mut Vec<Pending>,
     cache: &PointerCache,
 ) -> Result<()> {
+    if engine == Engine::Postgres {
+        match insert_postgres_checked(conn, batch).await {
+            Ok((ids, current)) => {
+                refresh(cache, &current);
+                for (pending, id) in batch.drain(..).zip(ids) {
+                    let outcome = id.map_or(Outcome::Stale, Outcome::Recorded);
+                    let _ = pending.done.send(Ok(outcome));
+                }
+                return Ok(());
+            }
+            // Validate and write in two steps, with the row-by-row fallback below.
+            Err(error) => tracing::warn!(%error, "checked decision batch failed; retrying"),
+        }
+    }
     let current = validate(conn, batch, cache).await?;
     let (fresh, stale): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| {
         current.get(&p.log.pack_id).and_then(Option::as_deref) == Some(&*p.pointers)
@@ -267,15 +284,20 @@ async fn validate(
         let pointers = read_pointers(&mut *conn, pack).await?.map(Arc::new);
         current.insert(pack.to_owned(), pointers);
     }
+    refresh(cache, &current);
+    Ok(current)
+}
+
+/// Puts pointers just read into the cache (a pack that enforces nothing leaves it).
+fn refresh(cache: &PointerCache, current: &HashMap<String, Option<Arc<Pointers>>>) {
     if let Ok(mut cache) = cache.lock() {
-        for (pack, pointers) in &current {
+        for (pack, pointers) in current {
             match pointers {
                 Some(pointers) => cache.insert(pack.clone(), pointers.clone()),
                 None => cache.remove(pack),
             };
         }
     }
-    Ok(current)
 }
 
 /// Builds `($1, …, $k), ($k+1, …)` for `rows` rows of `columns` placeholders; on SQLite plain
@@ -464,6 +486,154 @@ async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<
         return Err(BackendError::Unavailable);
     }
     Ok(ids)
+}
+
+/// The current pointers of every pack a checked batch named, as the statement read them.
+type Current = HashMap<String, Option<Arc<Pointers>>>;
+
+/// PostgreSQL, with the pointer check folded in: one statement reads the current pointers of
+/// the batch's packs (`cur`), keeps only the rows decided under them (`fresh`, numbered `k` in
+/// batch order), inserts those and their observations, and returns both the inserted ids by
+/// batch position and the pointers it compared against. So a batch costs one round trip, and a
+/// row is written only if its pointers were current in the statement's own snapshot — the same
+/// guarantee as reading them first (see the module notes), one round trip earlier.
+async fn insert_postgres_checked(
+    conn: &mut AnyConnection,
+    batch: &[Pending],
+) -> Result<(Vec<Option<i64>>, Current)> {
+    let n = batch.len();
+    let packs: Vec<&str> = batch
+        .iter()
+        .map(|p| p.log.pack_id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    // Parameters: the packs, then 10 per row, then 12 per observation.
+    let mut sql = String::from(
+        "WITH cur AS (SELECT p.id AS pack_id, p.enforced_digest, s.id AS shadow_id, \
+         s.candidate_digest FROM packs p LEFT JOIN shadow_runs s \
+         ON s.pack_id = p.id AND s.stopped_at IS NULL WHERE p.id IN (",
+    );
+    for i in 0..packs.len() {
+        sql.push_str(&format!("{}${}::text", if i == 0 { "" } else { ", " }, i + 1));
+    }
+    sql.push_str(")), v AS (SELECT * FROM (VALUES ");
+    const ROW_TYPES: [&str; 10] = [
+        "bigint", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "text",
+    ];
+    let mut next = packs.len() + 1;
+    for row in 0..n {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for (column, ty) in ROW_TYPES.iter().enumerate() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${next}::{ty}"));
+            next += 1;
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        ") AS v(n, pack_id, policy_digest, input_json, decision, rule_id, severity, at, \
+         shadow_id, candidate_digest)), \
+         fresh AS (SELECT v.*, row_number() OVER (ORDER BY v.n) AS k FROM v JOIN cur \
+         ON cur.pack_id = v.pack_id AND cur.enforced_digest = v.policy_digest \
+         AND cur.shadow_id IS NOT DISTINCT FROM v.shadow_id \
+         AND cur.candidate_digest IS NOT DISTINCT FROM v.candidate_digest), \
+         logs AS (INSERT INTO decision_log \
+         (pack_id, policy_digest, input_json, decision, rule_id, severity, at) \
+         SELECT pack_id, policy_digest, input_json, decision, rule_id, severity, at FROM fresh \
+         ORDER BY k RETURNING id), \
+         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM logs)",
+    );
+    let observed: Vec<(i64, &Pending, &ObservationRow)> = batch
+        .iter()
+        .zip(1_i64..)
+        .filter_map(|(p, position)| p.observation.as_ref().map(|o| (position, p, o)))
+        .collect();
+    if !observed.is_empty() {
+        const TYPES: [&str; 12] = [
+            "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bigint",
+            "text", "bigint",
+        ];
+        sql.push_str(", observed AS (");
+        sql.push_str(OBSERVATION_INSERT.trim_end_matches("VALUES"));
+        sql.push_str(
+            "SELECT o.shadow_id, numbered.id, o.pack_id, o.enforced_digest, o.candidate_digest, \
+             o.enforced_decision, o.enforced_rule_id, o.candidate_decision, o.candidate_rule_id, \
+             o.diverged, o.flip_kind, o.at FROM (VALUES ",
+        );
+        for row in 0..observed.len() {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for (column, ty) in TYPES.iter().enumerate() {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${next}::{ty}"));
+                next += 1;
+            }
+            sql.push(')');
+        }
+        sql.push_str(
+            ") AS o(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
+             enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
+             JOIN fresh ON fresh.n = o.n JOIN numbered ON numbered.k = fresh.k)",
+        );
+    }
+    sql.push_str(
+        " SELECT fresh.n, numbered.id, NULL::text AS pack_id, NULL::text AS enforced_digest, \
+         NULL::bigint AS shadow_id, NULL::text AS candidate_digest \
+         FROM fresh JOIN numbered ON numbered.k = fresh.k \
+         UNION ALL SELECT NULL, NULL, pack_id, enforced_digest, shadow_id, candidate_digest FROM cur",
+    );
+    let mut query = sqlx::query(&sql);
+    for pack in &packs {
+        query = query.bind(*pack);
+    }
+    for (pending, position) in batch.iter().zip(1_i64..) {
+        let log = &pending.log;
+        let shadow = pending.pointers.shadow.as_ref();
+        query = query
+            .bind(position)
+            .bind(&log.pack_id)
+            .bind(&log.policy_digest)
+            .bind(&log.input_json)
+            .bind(&log.decision)
+            .bind(&log.rule_id)
+            .bind(&log.severity)
+            .bind(log.at)
+            .bind(shadow.map(|(id, _)| *id))
+            .bind(shadow.map(|(_, candidate)| candidate.as_str()));
+    }
+    for (position, pending, o) in observed {
+        query = bind_observation(query.bind(o.shadow_id).bind(position), pending, o);
+    }
+    let mut ids = vec![None; n];
+    let mut current: Current = packs.iter().map(|p| ((*p).to_owned(), None)).collect();
+    for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
+        let position: Option<i64> = row.try_get(0).map_err(db_error)?;
+        if let Some(position) = position {
+            let id: i64 = row.try_get(1).map_err(db_error)?;
+            let slot = usize::try_from(position - 1)
+                .ok()
+                .and_then(|i| ids.get_mut(i))
+                .ok_or(BackendError::Unavailable)?;
+            *slot = Some(id);
+            continue;
+        }
+        let pack: String = row.try_get(2).map_err(db_error)?;
+        let enforced: Option<String> = row.try_get(3).map_err(db_error)?;
+        let shadow_id: Option<i64> = row.try_get(4).map_err(db_error)?;
+        let candidate: Option<String> = row.try_get(5).map_err(db_error)?;
+        let pointers = enforced.map(|enforced_digest| {
+            Arc::new(Pointers {
+                enforced_digest,
+                shadow: shadow_id.zip(candidate),
+            })
+        });
+        current.insert(pack, pointers);
+    }
+    Ok((ids, current))
 }
 
 #[cfg(test)]
