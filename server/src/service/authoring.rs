@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row as _};
 
-use app::backend::{Actor, BackendError, Draft, PackSummary, Version};
+use app::backend::{Actor, BackendError, Draft, PackSummary, Version, VersionLintReport};
 use lifecycle::value::Value;
 
 use super::{db_error, now_millis, require_role, rfc3339, string_list, Result, Service, AUTHORS};
@@ -160,7 +160,7 @@ fn analyse(
     previous: Option<&Value>,
     pack_id: &str,
     fixtures: Option<&[serde_json::Value]>,
-) -> Analysis {
+) -> Result<Analysis> {
     let outcome = lifecycle::lint::lint_source(source);
     let blockers = outcome
         .diagnostics
@@ -168,32 +168,46 @@ fn analyse(
         .filter(|d| d.is_blocker())
         .count();
     let warnings = outcome.diagnostics.len() - blockers;
-    let report = lifecycle::lint::lint_report(value);
-    let lint_json = serde_json::json!({
-        "cavra": report,
-        "diagnostics": outcome.diagnostics,
-    });
-    let dry_run = lifecycle::dry_run::build_dry_run_report(value, fixtures, pack_id);
-    let (diff, impact) = match previous {
-        Some(previous) => (
-            serde_json::to_value(lifecycle::diff::semantic_diff(previous, value))
-                .unwrap_or_default(),
-            serde_json::to_value(lifecycle::diff::decision_impact(previous, value))
-                .unwrap_or_default(),
-        ),
-        None => (serde_json::Value::Null, serde_json::Value::Null),
+    let lint = VersionLintReport {
+        cavra: lifecycle::lint::lint_report(value),
+        diagnostics: outcome.diagnostics,
     };
-    Analysis {
+    let dry_run = lifecycle::dry_run::build_dry_run_report(value, fixtures, pack_id);
+    // No previous version: `null`.
+    let diff = previous.map(|previous| lifecycle::diff::semantic_diff(previous, value));
+    let impact = previous.map(|previous| lifecycle::diff::decision_impact(previous, value));
+    Ok(Analysis {
         digest: lifecycle::digest::policy_digest(value),
         policy_json: value.to_json().to_string(),
-        lint_report: lint_json.to_string(),
+        lint_report: report_to_text("lint_report", &lint)?,
         lint_blockers: i64::try_from(blockers).unwrap_or(i64::MAX),
         lint_warnings: i64::try_from(warnings).unwrap_or(i64::MAX),
         dry_run_passed: dry_run.passed,
-        dry_run_report: serde_json::to_string(&dry_run).unwrap_or_default(),
-        semantic_diff: diff.to_string(),
-        decision_impact: impact.to_string(),
-    }
+        dry_run_report: report_to_text("dry_run_report", &dry_run)?,
+        semantic_diff: report_to_text("semantic_diff", &diff)?,
+        decision_impact: report_to_text("decision_impact", &impact)?,
+    })
+}
+
+/// A version's report as stored JSON text; a failure is an outage, never an empty report.
+fn report_to_text<T: serde::Serialize>(column: &str, report: &T) -> Result<String> {
+    serde_json::to_string(report).map_err(|error| {
+        tracing::error!(%error, column, "serialising a version report failed");
+        BackendError::Unavailable
+    })
+}
+
+/// A version's stored report read back; unreadable text is an outage, never an empty report.
+fn report_from_row<T: serde::de::DeserializeOwned>(
+    row: &sqlx::any::AnyRow,
+    index: usize,
+    column: &str,
+) -> Result<T> {
+    let text: String = row.try_get(index).map_err(db_error)?;
+    serde_json::from_str(&text).map_err(|error| {
+        tracing::error!(%error, column, "a stored version report is unreadable");
+        BackendError::Unavailable
+    })
 }
 
 async fn insert_version(
@@ -276,7 +290,7 @@ pub async fn import_pack(
         tx.rollback().await.map_err(db_error)?;
         return Ok((pack_id, enforced));
     }
-    let analysis = analyse(source, &value, None, &pack_id, fixtures(&pack).as_deref());
+    let analysis = analyse(source, &value, None, &pack_id, fixtures(&pack).as_deref())?;
     let exists = sqlx::query("SELECT 1 FROM versions WHERE pack_id = $1 AND digest = $2")
         .bind(&pack_id)
         .bind(&analysis.digest)
@@ -521,7 +535,7 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
         previous.as_ref(),
         &draft.pack_id,
         fixtures(&pack).as_deref(),
-    );
+    )?;
     let exists = sqlx::query("SELECT 1 FROM versions WHERE pack_id = $1 AND digest = $2")
         .bind(&draft.pack_id)
         .bind(&analysis.digest)
@@ -595,10 +609,10 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> Result<Version> {
         enforced: enforced.as_deref() == Some(digest.as_str()),
         digest,
         source: String::new(),
-        lint_report: serde_json::Value::Null,
-        dry_run_report: serde_json::Value::Null,
-        semantic_diff: serde_json::Value::Null,
-        decision_impact: serde_json::Value::Null,
+        lint_report: None,
+        dry_run_report: None,
+        semantic_diff: None,
+        decision_impact: None,
     })
 }
 
@@ -629,14 +643,10 @@ pub async fn get_version(service: &Service, pack_id: &str, digest: &str) -> Resu
     .map_err(db_error)?
     .ok_or_else(|| not_found_version(pack_id, digest))?;
     let mut version = version_from_row(&row)?;
-    let json = |index: usize| -> Result<serde_json::Value> {
-        let text: String = row.try_get(index).map_err(db_error)?;
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    };
     version.source = row.try_get(9).map_err(db_error)?;
-    version.lint_report = json(10)?;
-    version.dry_run_report = json(11)?;
-    version.semantic_diff = json(12)?;
-    version.decision_impact = json(13)?;
+    version.lint_report = Some(report_from_row(&row, 10, "lint_report")?);
+    version.dry_run_report = Some(report_from_row(&row, 11, "dry_run_report")?);
+    version.semantic_diff = report_from_row(&row, 12, "semantic_diff")?;
+    version.decision_impact = report_from_row(&row, 13, "decision_impact")?;
     Ok(version)
 }
