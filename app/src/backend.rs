@@ -10,6 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use lifecycle::diagnostic::Diagnostic;
+use lifecycle::diff::{DecisionImpact, SemanticDiff};
+use lifecycle::dry_run::DryRunReport;
+use lifecycle::lint::LintReport;
 use serde::{Deserialize, Serialize};
 
 /// An error from the service layer, already safe to show to a user.
@@ -161,14 +165,24 @@ pub struct Version {
     pub diff_against: Option<String>,
     /// YAML text (detail views only; empty in lists).
     pub source: String,
-    /// CAVRA lint report (detail views only).
-    pub lint_report: serde_json::Value,
+    /// CAVRA lint report and the live linter's findings (detail views only; `None`, `null` in
+    /// JSON, in lists).
+    pub lint_report: Option<VersionLintReport>,
     /// CAVRA dry-run report (detail views only).
-    pub dry_run_report: serde_json::Value,
-    /// Semantic diff against `diff_against` (detail views only).
-    pub semantic_diff: serde_json::Value,
-    /// Decision-impact diff against `diff_against` (detail views only).
-    pub decision_impact: serde_json::Value,
+    pub dry_run_report: Option<DryRunReport>,
+    /// Semantic diff against `diff_against` (detail views with a `diff_against` only).
+    pub semantic_diff: Option<SemanticDiff>,
+    /// Decision-impact diff against `diff_against` (detail views with a `diff_against` only).
+    pub decision_impact: Option<DecisionImpact>,
+}
+
+/// The lint results stored with a version: CAVRA's report and the live linter's diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionLintReport {
+    /// CAVRA's lint report (`lint_policy_lifecycle`).
+    pub cavra: LintReport,
+    /// Every finding of the live linter (`lint_source`), blockers and warnings.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A sign-off on an approval request.
@@ -575,4 +589,127 @@ mod ssr {
 
     // `server_fn` re-exports the axum it was built with; using it avoids a second `http` pin.
     use leptos::server_fn::axum_export::http;
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    /// Reading stored report text into the typed record and writing it again gives the very
+    /// JSON the untyped `serde_json::Value` gave: REST and server-function output is unchanged.
+    fn assert_same_json<T: Serialize + DeserializeOwned>(label: &str, typed: &T) {
+        let stored = serde_json::to_string(typed).unwrap();
+        let untyped: serde_json::Value = serde_json::from_str(&stored).unwrap();
+        let reread: T = serde_json::from_str(&stored).unwrap();
+        assert_eq!(
+            serde_json::to_string(&reread).unwrap(),
+            serde_json::to_string(&untyped).unwrap(),
+            "{label}"
+        );
+        assert_eq!(serde_json::to_string(&reread).unwrap(), stored, "{label}");
+    }
+
+    fn packs() -> Vec<(String, String, Option<String>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let mut packs: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .filter_map(|entry| {
+                let dir = entry.ok()?.path();
+                let policy = std::fs::read_to_string(dir.join("policy.yaml")).ok()?;
+                let cases = std::fs::read_to_string(dir.join("cases.yaml")).ok();
+                let name = dir.file_name()?.to_string_lossy().into_owned();
+                Some((name, policy, cases))
+            })
+            .collect();
+        packs.sort();
+        assert!(packs.len() > 2, "the example packs are found");
+        // Findings (blockers, the safe summary, spans) and a float metadata value.
+        let (_, first, _) = packs[0].clone();
+        packs.push(("broken".into(), first.replacen("id:", "idx:", 1), None));
+        packs.push((
+            "float".into(),
+            first.replacen("version:", "version: 1.0\n  old_version:", 1),
+            None,
+        ));
+        packs
+    }
+
+    #[test]
+    fn typed_reports_keep_the_stored_json() {
+        let mut previous: Option<lifecycle::value::Value> = None;
+        let mut safe_summaries = 0;
+        let packs = packs();
+        let count = packs.len();
+        for (name, source, cases) in packs {
+            let outcome = lifecycle::lint::lint_source(&source);
+            let value = outcome.value.clone().unwrap();
+            let lint = VersionLintReport {
+                cavra: lifecycle::lint::lint_report(&value),
+                diagnostics: outcome.diagnostics.clone(),
+            };
+            // The text the service stored before the record was typed.
+            let old = serde_json::json!({"cavra": lint.cavra, "diagnostics": outcome.diagnostics});
+            assert_eq!(
+                serde_json::to_string(&lint).unwrap(),
+                old.to_string(),
+                "{name}"
+            );
+            assert_same_json(&name, &lint);
+            if matches!(lint.cavra.summary, lifecycle::lint::LintSummary::Safe(_)) {
+                safe_summaries += 1;
+            }
+            let fixtures = cases.map(|c| {
+                let mut all = lifecycle::dry_run::default_fixtures();
+                all.extend(lifecycle::dry_run::parse_cases_yaml(&c).unwrap());
+                all
+            });
+            let dry_run =
+                lifecycle::dry_run::build_dry_run_report(&value, fixtures.as_deref(), &name);
+            assert_same_json(&name, &dry_run);
+            let diff = previous
+                .as_ref()
+                .map(|p| lifecycle::diff::semantic_diff(p, &value));
+            let impact = previous
+                .as_ref()
+                .map(|p| lifecycle::diff::decision_impact(p, &value));
+            assert_same_json(&name, &diff);
+            assert_same_json(&name, &impact);
+            previous = Some(value);
+        }
+        // Both summaries are covered: the full one, and the safe one of packs with blockers.
+        assert!((1..count).contains(&safe_summaries), "{safe_summaries}");
+    }
+
+    #[test]
+    fn list_views_send_null_reports() {
+        let version = Version {
+            pack_id: "p".into(),
+            digest: "sha256:0".into(),
+            author: "a".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            lint_blockers: 0,
+            lint_warnings: 0,
+            dry_run_passed: true,
+            enforced: false,
+            diff_against: None,
+            source: String::new(),
+            lint_report: None,
+            dry_run_report: None,
+            semantic_diff: None,
+            decision_impact: None,
+        };
+        let json = serde_json::to_value(&version).unwrap();
+        for key in [
+            "lint_report",
+            "dry_run_report",
+            "semantic_diff",
+            "decision_impact",
+        ] {
+            assert!(json[key].is_null(), "{key}");
+        }
+        let back: Version = serde_json::from_value(json).unwrap();
+        assert_eq!(back, version);
+    }
 }

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod diff_view;
 pub mod draft_page;
 pub mod home;
+pub mod live_lint;
 pub mod login;
 pub mod pack_page;
 pub mod policy_editor;

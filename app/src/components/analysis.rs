@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use lifecycle::decide::CompiledPolicy;
-use lifecycle::value::{Span, Value};
+use lifecycle::value::Value;
 
-use crate::components::policy_editor::{to_live_lint, LiveLint};
-use crate::editor::EditorRange;
+use crate::components::live_lint::{to_live_lint, LiveLint};
 
 /// What the browser knows about the current text.
 #[derive(Debug, Clone)]
@@ -41,20 +40,5 @@ pub fn analyse(text: &str) -> Analysis {
         lint: to_live_lint(text, outcome),
         compiled,
         value,
-    }
-}
-
-/// A source span as an editor range (UTF-16 columns).
-pub fn span_range(text: &str, span: &Span) -> EditorRange {
-    let (start_column, end_column) = span.utf16_columns(text);
-    EditorRange {
-        start_line_number: span.line.max(1),
-        start_column,
-        end_line_number: span.end_line.max(span.line).max(1),
-        end_column: if span.end_line <= span.line {
-            end_column.max(start_column + 1)
-        } else {
-            end_column
-        },
     }
 }

@@ -44,16 +44,16 @@ fn cases_of(context: &DraftContext) -> Vec<serde_json::Value> {
     context
         .enforced
         .as_ref()
-        .and_then(|v| v.dry_run_report.get("results"))
-        .and_then(|r| r.as_array())
-        .map(|results| {
-            results
+        .and_then(|v| v.dry_run_report.as_ref())
+        .map(|report| {
+            report
+                .results
                 .iter()
                 .map(|r| {
                     serde_json::json!({
-                        "case_id": r.get("case_id").cloned().unwrap_or_default(),
-                        "input": r.get("input").cloned().unwrap_or_default(),
-                        "expected_decision": r.get("expected_decision").cloned().unwrap_or_default(),
+                        "case_id": r.case_id,
+                        "input": r.input,
+                        "expected_decision": r.expected_decision,
                     })
                 })
                 .collect()

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use lifecycle::diff::SemanticDiff;
 
 use crate::api::drafts::create_draft;
 use crate::api::governance::{
@@ -560,23 +561,6 @@ fn Approvals(detail: PackDetail, reload: RwSignal<u32>, status: ActionStatus) ->
     .into_any()
 }
 
-fn json_list(value: &serde_json::Value, key: &str) -> Vec<String> {
-    value
-        .get(key)
-        .and_then(|v| v.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| i.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[component]
 fn ApprovalCard(
     request: ApprovalRequest,
@@ -653,10 +637,8 @@ fn ApprovalCard(
                     Err(error) => view! { <ErrorNote error /> }.into_any(),
                     Ok(v) => {
                         let is_author = v.author == username;
-                        let changed = json_list(&v.semantic_diff, "changed");
-                        let added = json_list(&v.semantic_diff, "added");
-                        let removed = json_list(&v.semantic_diff, "removed");
-                        let flips = v.decision_impact.get("flip_count").and_then(|f| f.as_u64()).unwrap_or(0);
+                        let SemanticDiff { added, removed, changed } = v.semantic_diff.clone().unwrap_or_default();
+                        let flips = v.decision_impact.as_ref().map_or(0, |impact| impact.flip_count);
                         let (approve, reject) = (approve.clone(), reject.clone());
                         let my_groups = my_groups.clone();
                         view! {

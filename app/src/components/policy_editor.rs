@@ -2,72 +2,9 @@
 //! on every change, with a problems panel and the live policy digest.
 
 use leptos::prelude::*;
-use lifecycle::diagnostic::{Diagnostic, Severity};
 
 use crate::components::analysis::Analysis;
-use crate::editor::{EditorMarker, EditorRange, MarkerSeverity};
-
-/// What the editor shows about the current text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveLint {
-    /// Every diagnostic, in the linter's order.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The diagnostics as editor markers (same order).
-    pub markers: Vec<EditorMarker>,
-    /// CAVRA's policy digest of the text, when it loads.
-    pub digest: Option<String>,
-}
-
-/// Lints a policy text. The browser runs this on every keystroke, so it must stay cheap: the
-/// baseline pack lints in well under a millisecond natively.
-pub fn live_lint(text: &str) -> LiveLint {
-    to_live_lint(text, lifecycle::lint::lint_source(text))
-}
-
-/// Turns a lint outcome for `text` into markers, problems and the digest.
-pub fn to_live_lint(text: &str, outcome: lifecycle::lint::LintOutcome) -> LiveLint {
-    let markers = outcome
-        .diagnostics
-        .iter()
-        .map(|diagnostic| to_marker(text, diagnostic))
-        .collect();
-    LiveLint {
-        digest: outcome.value.as_ref().map(lifecycle::digest::policy_digest),
-        markers,
-        diagnostics: outcome.diagnostics,
-    }
-}
-
-fn to_marker(text: &str, diagnostic: &Diagnostic) -> EditorMarker {
-    let severity = match diagnostic.severity {
-        Severity::Blocker => MarkerSeverity::Error,
-        Severity::Warning => MarkerSeverity::Warning,
-        _ => MarkerSeverity::Info,
-    };
-    let message = match &diagnostic.help {
-        Some(help) => format!("{}\n{help}", diagnostic.message),
-        None => diagnostic.message.clone(),
-    };
-    // Monaco counts columns in UTF-16 units; a finding without a span marks the first line.
-    let (start_line, end_line, (start_column, end_column)) = match &diagnostic.span {
-        Some(span) => (span.line, span.end_line, span.utf16_columns(text)),
-        None => (1, 1, (1, 2)),
-    };
-    EditorMarker {
-        start_line_number: start_line.max(1),
-        start_column,
-        end_line_number: end_line.max(start_line).max(1),
-        // An empty range would draw no squiggle.
-        end_column: if end_line <= start_line {
-            end_column.max(start_column + 1)
-        } else {
-            end_column
-        },
-        severity,
-        message,
-        code: diagnostic.code.clone(),
-    }
-}
+use crate::editor::EditorRange;
 
 /// A YAML policy editor with live lint, a problems panel and the live digest.
 ///
@@ -226,41 +163,4 @@ pub fn PolicyEditor(
         </div>
     }
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_section_becomes_a_warning_marker_on_its_line() {
-        let lint = live_lint("metadata:\n  id: cavra-x\nfilesytem: {}\n");
-        let marker = lint
-            .markers
-            .iter()
-            .find(|m| m.message.contains("filesytem"))
-            .expect("unknown-section marker");
-        assert_eq!(marker.start_line_number, 3);
-        assert_eq!(marker.severity, MarkerSeverity::Warning);
-        assert!(marker.message.contains("did you mean `filesystem`?"));
-    }
-
-    #[test]
-    fn syntax_error_is_an_error_marker_and_no_digest() {
-        let lint = live_lint("a: [unclosed\n");
-        assert!(lint.digest.is_none());
-        assert!(lint
-            .markers
-            .iter()
-            .any(|m| m.severity == MarkerSeverity::Error));
-    }
-
-    #[test]
-    fn digest_matches_cavra_for_a_loaded_pack() {
-        let lint = live_lint("{}\n");
-        assert_eq!(
-            lint.digest.as_deref().map(|d| &d[..15]),
-            Some("sha256:44136fa3")
-        );
-    }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use lifecycle::decide::{CompiledPolicy, Decision, RequestBuf};
 
-use crate::components::analysis::{span_range, Analysis};
+use crate::components::analysis::Analysis;
+use crate::components::live_lint::span_range;
 use crate::editor::EditorRange;
 
 /// One simulated case.

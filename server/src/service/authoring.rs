@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, Draft, PackSummary, Version};
+use app::backend::{Actor, BackendError, Draft, PackSummary, Version, VersionLintReport};
 use lifecycle::value::Value;
 
 use super::evidence::fixtures;
@@ -80,7 +80,7 @@ fn analyse(
     previous: Option<&Value>,
     pack_id: &str,
     fixtures: Option<&[serde_json::Value]>,
-) -> Analysis {
+) -> Result<Analysis> {
     let outcome = lifecycle::lint::lint_source(source);
     let blockers = outcome
         .diagnostics
@@ -88,32 +88,33 @@ fn analyse(
         .filter(|d| d.is_blocker())
         .count();
     let warnings = outcome.diagnostics.len() - blockers;
-    let report = lifecycle::lint::lint_report(value);
-    let lint_json = serde_json::json!({
-        "cavra": report,
-        "diagnostics": outcome.diagnostics,
-    });
-    let dry_run = lifecycle::dry_run::build_dry_run_report(value, fixtures, pack_id);
-    let (diff, impact) = match previous {
-        Some(previous) => (
-            serde_json::to_value(lifecycle::diff::semantic_diff(previous, value))
-                .unwrap_or_default(),
-            serde_json::to_value(lifecycle::diff::decision_impact(previous, value))
-                .unwrap_or_default(),
-        ),
-        None => (serde_json::Value::Null, serde_json::Value::Null),
+    let lint = VersionLintReport {
+        cavra: lifecycle::lint::lint_report(value),
+        diagnostics: outcome.diagnostics,
     };
-    Analysis {
+    let dry_run = lifecycle::dry_run::build_dry_run_report(value, fixtures, pack_id);
+    // No previous version: `null`.
+    let diff = previous.map(|previous| lifecycle::diff::semantic_diff(previous, value));
+    let impact = previous.map(|previous| lifecycle::diff::decision_impact(previous, value));
+    Ok(Analysis {
         digest: lifecycle::digest::policy_digest(value),
         policy_json: value.to_json().to_string(),
-        lint_report: lint_json.to_string(),
+        lint_report: report_to_text("lint_report", &lint)?,
         lint_blockers: i64::try_from(blockers).unwrap_or(i64::MAX),
         lint_warnings: i64::try_from(warnings).unwrap_or(i64::MAX),
         dry_run_passed: dry_run.passed,
-        dry_run_report: serde_json::to_string(&dry_run).unwrap_or_default(),
-        semantic_diff: diff.to_string(),
-        decision_impact: impact.to_string(),
-    }
+        dry_run_report: report_to_text("dry_run_report", &dry_run)?,
+        semantic_diff: report_to_text("semantic_diff", &diff)?,
+        decision_impact: report_to_text("decision_impact", &impact)?,
+    })
+}
+
+/// A version's report as stored JSON text; a failure is an outage, never an empty report.
+fn report_to_text<T: serde::Serialize>(column: &str, report: &T) -> Result<String> {
+    serde_json::to_string(report).map_err(|error| {
+        tracing::error!(%error, column, "serialising a version report failed");
+        BackendError::Unavailable
+    })
 }
 
 impl Analysis {
@@ -176,7 +177,7 @@ pub async fn import_pack(
         // Dropping the write rolls it back.
         return Ok((pack_id, enforced));
     }
-    let analysis = analyse(source, &value, None, &pack_id, fixtures(&pack).as_deref());
+    let analysis = analyse(source, &value, None, &pack_id, fixtures(&pack).as_deref())?;
     if !store::versions::exists(&mut write, &pack_id, &analysis.digest).await? {
         let version = analysis.new_version(&pack_id, source, None, None, now);
         store::versions::insert(&mut write, &version).await?;
@@ -318,7 +319,7 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
         previous.as_ref(),
         &draft.pack_id,
         fixtures(&pack).as_deref(),
-    );
+    )?;
     if store::versions::exists(&mut write, &draft.pack_id, &analysis.digest).await? {
         // Same content, same digest: the version already exists and cannot change.
         drop(write);

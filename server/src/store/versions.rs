@@ -39,10 +39,10 @@ impl From<ListRow> for Version {
             dry_run_passed: row.dry_run_passed != 0,
             diff_against: row.diff_against,
             source: String::new(),
-            lint_report: serde_json::Value::Null,
-            dry_run_report: serde_json::Value::Null,
-            semantic_diff: serde_json::Value::Null,
-            decision_impact: serde_json::Value::Null,
+            lint_report: None,
+            dry_run_report: None,
+            semantic_diff: None,
+            decision_impact: None,
         }
     }
 }
@@ -86,14 +86,22 @@ pub async fn get(conn: &mut AnyConnection, pack_id: &str, digest: &str) -> Resul
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| not_found(pack_id, digest))?;
-    let json = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
     Ok(Version {
         source: row.source,
-        lint_report: json(&row.lint_report),
-        dry_run_report: json(&row.dry_run_report),
-        semantic_diff: json(&row.semantic_diff),
-        decision_impact: json(&row.decision_impact),
+        lint_report: Some(report(&row.lint_report, "lint_report")?),
+        dry_run_report: Some(report(&row.dry_run_report, "dry_run_report")?),
+        // `null` when the version had nothing enforced to compare against.
+        semantic_diff: report(&row.semantic_diff, "semantic_diff")?,
+        decision_impact: report(&row.decision_impact, "decision_impact")?,
         ..Version::from(row.list)
+    })
+}
+
+/// A stored report read back; unreadable text is an outage, never an empty report.
+fn report<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|error| {
+        tracing::error!(%error, column, "a stored version report is unreadable");
+        BackendError::Unavailable.into()
     })
 }
 
