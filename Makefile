@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run build test setup site server fmt clippy unit wasm e2e bench watch examples
+.PHONY: run build test setup site server fmt clippy layers unit wasm e2e bench watch examples
 
 ## run: install what is missing, build the release binary and site, and serve on :3000
 run: build
@@ -15,13 +15,17 @@ build: setup
 	cargo build --release -p server
 
 ## test: everything CI checks
-test: setup fmt clippy unit wasm e2e
+test: setup fmt layers clippy unit wasm e2e
 
 setup:
 	@scripts/setup.sh
 
 fmt:
 	cargo fmt --all --check
+
+## layers: no import circles between the files of a room (ARCHITECTURE.md, CONTRIBUTING.md)
+layers:
+	python3 scripts/import-graph.py
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
