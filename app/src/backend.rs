@@ -104,6 +104,13 @@ pub struct Actor {
     pub groups: Vec<String>,
 }
 
+impl Actor {
+    /// Whether the user may draft, publish, request approval, run shadow and promote.
+    pub fn can_author(&self) -> bool {
+        matches!(self.role, Role::Author | Role::Admin)
+    }
+}
+
 /// A pack with its enforced version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackSummary {

@@ -7,7 +7,7 @@ pub mod draft_page;
 pub mod home;
 pub mod live_lint;
 pub mod login;
-pub mod pack_page;
+pub mod pack;
 pub mod policy_editor;
 pub mod simulator;
 pub mod widgets;

@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=components::home::HomePage />
                     <Route path=path!("/login") view=components::login::LoginPage />
                     <Route path=path!("/packs") view=components::dashboard::DashboardPage />
-                    <Route path=path!("/packs/:pack") view=components::pack_page::PackPage />
+                    <Route path=path!("/packs/:pack") view=components::pack::PackPage />
                     <Route path=path!("/drafts/:id") view=components::draft_page::DraftPage />
                 </Routes>
             </main>

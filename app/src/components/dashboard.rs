@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::packs::dashboard;
-use crate::components::widgets::{short_digest, ErrorNote};
+use crate::components::widgets::{or_error_note, short_digest, DigestCode, TableHead};
 
 /// The list of packs.
 #[component]
@@ -15,21 +15,10 @@ pub fn DashboardPage() -> AnyView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     data.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNote error /> }.into_any(),
-                            Ok((_, rows)) => {
+                        .map(|result| or_error_note(result, |(_, rows)| {
                                 view! {
                                     <table id="packs" class="packs">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Pack"</th>
-                                                <th scope="col">"Enforced"</th>
-                                                <th scope="col">"Drafts"</th>
-                                                <th scope="col">"Pending approvals"</th>
-                                                <th scope="col">"Shadow"</th>
-                                                <th scope="col">"Readiness"</th>
-                                            </tr>
-                                        </thead>
+                                        <TableHead columns={&["Pack", "Enforced", "Drafts", "Pending approvals", "Shadow", "Readiness"]} />
                                         <tbody>
                                             {rows
                                                 .into_iter()
@@ -59,7 +48,7 @@ pub fn DashboardPage() -> AnyView {
                                                                 <small>{row.pack.id.clone()}</small>
                                                             </th>
                                                             <td>
-                                                                <code title=digest.clone()>{short_digest(&digest)}</code>
+                                                                <DigestCode digest />
                                                                 <br />
                                                                 <small>{row.pack.enforced_at.clone().unwrap_or_default()}</small>
                                                             </td>
@@ -75,8 +64,7 @@ pub fn DashboardPage() -> AnyView {
                                     </table>
                                 }
                                     .into_any()
-                            }
-                        })
+                        }))
                 }}
             </Transition>
         </section>

@@ -2,8 +2,10 @@
 //! decision-impact flips computed in WASM by the `lifecycle` crate.
 
 use leptos::prelude::*;
-use lifecycle::diff::impact::DecisionImpact;
+use lifecycle::diff::impact::{DecisionImpact, SideDecision};
 use lifecycle::diff::{decision_impact, semantic_diff, SemanticDiff};
+
+use crate::components::widgets::TableHead;
 
 /// The semantic and decision-impact diff of two texts; `None` when either does not parse.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +101,14 @@ pub fn DiffView(
         });
     }
 
+    // One side of a flip: the deciding rule and the pattern it matched.
+    let side = |decision: &SideDecision| {
+        format!(
+            "{} ({})",
+            decision.rule_id.as_str(),
+            decision.matched_pattern.as_deref().unwrap_or_default(),
+        )
+    };
     let list = |items: Vec<String>, class: &'static str| {
         items
             .into_iter()
@@ -161,14 +171,7 @@ pub fn DiffView(
                                     )}
                                 </p>
                                 <table class="flips">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Flip"</th>
-                                            <th scope="col">"Request"</th>
-                                            <th scope="col">"Before"</th>
-                                            <th scope="col">"After"</th>
-                                        </tr>
-                                    </thead>
+                                    <TableHead columns={&["Flip", "Request", "Before", "After"]} />
                                     <tbody>
                                         {impact
                                             .flips
@@ -187,20 +190,8 @@ pub fn DiffView(
                                                                 )}
                                                             </code>
                                                         </td>
-                                                        <td>
-                                                            {format!(
-                                                                "{} ({})",
-                                                                flip.before.rule_id.as_str(),
-                                                                flip.before.matched_pattern.unwrap_or_default(),
-                                                            )}
-                                                        </td>
-                                                        <td>
-                                                            {format!(
-                                                                "{} ({})",
-                                                                flip.after.rule_id.as_str(),
-                                                                flip.after.matched_pattern.unwrap_or_default(),
-                                                            )}
-                                                        </td>
+                                                        <td>{side(&flip.before)}</td>
+                                                        <td>{side(&flip.after)}</td>
                                                     </tr>
                                                 }
                                             })

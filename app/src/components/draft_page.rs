@@ -11,7 +11,7 @@ use crate::components::analysis::analyse;
 use crate::components::diff_view::DiffView;
 use crate::components::policy_editor::PolicyEditor;
 use crate::components::simulator::Simulator;
-use crate::components::widgets::{short_digest, ActionStatus, ErrorNote, StatusLine};
+use crate::components::widgets::{or_error_note, short_digest, ActionStatus, StatusLine};
 
 /// `/drafts/:id`.
 #[component]
@@ -28,11 +28,9 @@ pub fn DraftPage() -> AnyView {
     view! {
         <Suspense fallback=|| view! { <p>"Loading the draft…"</p> }>
             {move || {
-                context.get()
-                    .map(|result| match result {
-                        Ok(context) => view! { <DraftEditor context /> }.into_any(),
-                        Err(error) => view! { <ErrorNote error /> }.into_any(),
-                    })
+                context.get().map(|result| {
+                    or_error_note(result, |context| view! { <DraftEditor context /> }.into_any())
+                })
             }}
         </Suspense>
     }

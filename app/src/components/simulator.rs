@@ -9,6 +9,7 @@ use lifecycle::decide::{CompiledPolicy, Decision, RequestBuf};
 
 use crate::components::analysis::Analysis;
 use crate::components::live_lint::span_range;
+use crate::components::widgets::TableHead;
 use crate::editor::EditorRange;
 
 /// One simulated case.
@@ -236,16 +237,7 @@ pub fn Simulator(
             <h3 id="simulator-title">"Simulator"</h3>
             <p id="simulator-summary" aria-live="polite">{summary}</p>
             <table id="simulator-cases" class="cases">
-                <thead>
-                    <tr>
-                        <th scope="col">"Case"</th>
-                        <th scope="col">"Expected"</th>
-                        <th scope="col">"Decision"</th>
-                        <th scope="col">"Rule"</th>
-                        <th scope="col">"Result"</th>
-                        <th scope="col">"Flip"</th>
-                    </tr>
-                </thead>
+                <TableHead columns={&["Case", "Expected", "Decision", "Rule", "Result", "Flip"]} />
                 <tbody>{table}</tbody>
             </table>
             <form class="custom-request" on:submit=|ev| ev.prevent_default()>
@@ -264,42 +256,10 @@ pub fn Simulator(
                                 .collect_view()}
                         </select>
                     </label>
-                    <label>
-                        "Target "
-                        <input
-                            id="sim-target"
-                            type="text"
-                            prop:value=move || target.get()
-                            on:input=move |ev| target.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        "Operation "
-                        <input
-                            id="sim-operation"
-                            type="text"
-                            prop:value=move || operation.get()
-                            on:input=move |ev| operation.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        "MCP server "
-                        <input
-                            id="sim-server"
-                            type="text"
-                            prop:value=move || server.get()
-                            on:input=move |ev| server.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        "MCP tool "
-                        <input
-                            id="sim-tool"
-                            type="text"
-                            prop:value=move || tool.get()
-                            on:input=move |ev| tool.set(event_target_value(&ev))
-                        />
-                    </label>
+                    {text_field("Target ", "sim-target", target)}
+                    {text_field("Operation ", "sim-operation", operation)}
+                    {text_field("MCP server ", "sim-server", server)}
+                    {text_field("MCP tool ", "sim-tool", tool)}
                 </fieldset>
                 <dl id="sim-result" class="sim-result" aria-live="polite">
                     {move || {
@@ -340,6 +300,21 @@ pub fn Simulator(
         </section>
     }
     .into_any()
+}
+
+/// A labelled text input bound to `value`.
+fn text_field(label: &'static str, id: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                id=id
+                type="text"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,4 +1,7 @@
-//! Small shared pieces: error notes, digests, navigation, the session menu.
+//! Small shared pieces: digests, table headers, error notes, the action status and server
+//! actions, client-only rendering, navigation, the session menu.
+
+use std::future::Future;
 
 use leptos::prelude::*;
 
@@ -10,14 +13,26 @@ pub fn short_digest(digest: &str) -> String {
     digest.chars().take(19).collect()
 }
 
-/// A full page load of `path` (so the server renders it with the new session).
-pub fn go(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().set_href(path);
+/// A digest in a table cell: shortened, the full digest in `title`.
+#[component]
+pub fn DigestCode(digest: String) -> AnyView {
+    view! { <code title=digest.clone()>{short_digest(&digest)}</code> }.into_any()
+}
+
+/// A table's header row: one column header per name.
+#[component]
+pub fn TableHead(columns: &'static [&'static str]) -> AnyView {
+    view! {
+        <thead>
+            <tr>
+                {columns
+                    .iter()
+                    .map(|column| view! { <th scope="col">{*column}</th> })
+                    .collect_view()}
+            </tr>
+        </thead>
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
+    .into_any()
 }
 
 /// Shows a server function's error; offers sign-in when the session is missing.
@@ -33,6 +48,14 @@ pub fn ErrorNote(error: ApiError) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// A loaded server result: `ok` renders the value, an error shows as an [`ErrorNote`].
+pub fn or_error_note<T>(result: Result<T, ApiError>, ok: impl FnOnce(T) -> AnyView) -> AnyView {
+    match result {
+        Ok(value) => ok(value),
+        Err(error) => view! { <ErrorNote error /> }.into_any(),
+    }
 }
 
 /// The outcome of the last action on a page.
@@ -51,6 +74,47 @@ pub fn StatusLine(status: ActionStatus) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Runs a server call from an event handler; on success shows `done` in `status` and bumps
+/// `reload` so the page fetches its data again, on failure shows the error.
+pub fn act<T, Fut>(
+    status: ActionStatus,
+    reload: RwSignal<u32>,
+    done: impl Fn(&T) -> String + 'static,
+    call: Fut,
+) where
+    T: 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    leptos::task::spawn_local(async move {
+        match call.await {
+            Ok(value) => {
+                status.set(Some(Ok(done(&value))));
+                reload.update(|n| *n += 1);
+            }
+            Err(error) => status.set(Some(Err(error))),
+        }
+    });
+}
+
+/// Renders its children only in the browser, after hydration. Panels with nested
+/// client-fetched data (diff texts, what an approver signs) raced the streamed page otherwise.
+#[component]
+pub fn ClientOnly(children: ChildrenFn) -> AnyView {
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
+    view! { <Show when=move || ready.get()>{children()}</Show> }.into_any()
+}
+
+/// A full page load of `path` (so the server renders it with the new session).
+pub fn go(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
 }
 
 /// The signed-in user and a sign-out button, or a sign-in link.
