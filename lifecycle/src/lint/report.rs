@@ -11,8 +11,7 @@ use super::rules::{
     metadata_field_missing, schema_error,
 };
 use super::schema::{self, Focus, PathSeg};
-use super::RuleInfo;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{RuleInfo, Severity};
 use crate::value::Value;
 
 /// The report's `schema_version`.

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::diagnostic::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::lint::context::{Context, PATTERN_LISTS};
-use crate::lint::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,8 +1,8 @@
 //! Rule `LC027` (empty-section): a section or rule list is present but empty.
 
+use crate::diagnostic::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::lint::context::{Context, PATTERN_LISTS};
-use crate::lint::declare_rule;
 use crate::model::NodeValue;
 
 declare_rule! {

@@ -1,8 +1,8 @@
 //! Rule `LC026` (unknown-key): a key CAVRA does not know, probably a typo.
 
+use crate::diagnostic::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::lint::context::{suggest, Context};
-use crate::lint::declare_rule;
 use crate::model::Node;
 
 declare_rule! {
