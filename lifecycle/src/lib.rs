@@ -20,4 +20,5 @@ pub mod packet;
 pub mod plan;
 pub mod replay;
 pub mod schema;
+pub mod sections;
 pub mod value;

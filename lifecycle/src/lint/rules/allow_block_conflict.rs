@@ -2,8 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::Context;
 
 declare_rule! {

@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, PATTERN_LISTS};
 
 declare_rule! {

@@ -1,7 +1,6 @@
 //! Rule `LC020` (literal-glob-characters): a pattern uses glob syntax CAVRA does not have.
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, PATTERN_LISTS};
 
 declare_rule! {

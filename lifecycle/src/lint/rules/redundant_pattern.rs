@@ -1,7 +1,6 @@
 //! Rule `LC024` (redundant-pattern): an earlier entry of the same list covers a later one.
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS, PATTERN_LISTS};
 use crate::lint::glob::subsumes;
 

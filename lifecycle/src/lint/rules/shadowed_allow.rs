@@ -1,7 +1,6 @@
 //! Rule `LC023` (shadowed-allow): a block pattern makes an allow pattern unreachable.
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
 use crate::lint::glob::subsumes;
 

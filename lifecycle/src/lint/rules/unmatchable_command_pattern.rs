@@ -1,7 +1,6 @@
 //! Rule `LC031` (unmatchable-command-pattern): a command pattern that can never match.
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::Context;
 
 declare_rule! {

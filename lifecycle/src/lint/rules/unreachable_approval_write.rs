@@ -1,7 +1,6 @@
 //! Rule `LC028` (unreachable-approval-write): an approval rule for writes that a block rule hides.
 
-use crate::diagnostic::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
 use crate::lint::glob::subsumes;
 
