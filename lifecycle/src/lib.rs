@@ -21,4 +21,5 @@ pub mod plan;
 pub mod replay;
 pub mod schema;
 pub mod sections;
+pub mod time;
 pub mod value;
