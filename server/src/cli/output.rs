@@ -1,5 +1,6 @@
 //! What the policy commands share at the edge: output formats, colour, writing files and stdout
-//! (a broken pipe is a success), one-line errors, the clock and path checks.
+//! (a broken pipe is a success), one-line errors, the clock, path checks and the small text
+//! helpers of human output (display paths, plurals).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Component, Path};
@@ -152,6 +153,21 @@ pub fn read_json(what: &str, path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = read_text(what, path)?;
     serde_json::from_str(&text)
         .with_context(|| format!("{what} `{}` is not valid JSON", path.display()))
+}
+
+/// A path for humans and SARIF: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map_or(text.clone(), str::to_owned)
+}
+
+/// `1 file`, `2 files`: a count with an English plural.
+pub fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("{count} {word}")
+    } else {
+        format!("{count} {word}s")
+    }
 }
 
 /// The environment variable that pins the plan clock (tests, example regeneration): one
