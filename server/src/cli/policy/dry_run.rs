@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::select::Selection;
 use crate::cli::format::junit::{self, Case, Failure, Suite};
-use crate::cli::format::text::paint;
+use crate::cli::format::text::{paint, pass_fail};
 use crate::cli::output::{color_enabled, display_path, gate, plural, print, Format};
 use crate::cli::pack::{load_fixtures, CASES_FILE};
 
@@ -87,11 +87,7 @@ fn dry_run_text(runs: &[DryRun], color: bool) -> String {
     let mut out = String::new();
     for run in runs {
         let report = &run.report;
-        let status = if report.passed {
-            paint("PASS", "green", color)
-        } else {
-            paint("FAIL", "red", color)
-        };
+        let status = pass_fail(report.passed, "PASS", color);
         out.push_str(&format!(
             "{status} {} ({} cases from {}): {} passed, {} failed\n",
             report.policy_pack,

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::select::{Selection, Target};
 use crate::cli::format::junit::{self, Case, Failure, Suite};
 use crate::cli::format::sarif::{sarif_log, LintedFile};
-use crate::cli::format::text::{paint, render_diagnostics};
+use crate::cli::format::text::{pass_fail, render_diagnostics};
 use crate::cli::output::{color_enabled, display_path, gate, plural, print, read_text, Format};
 use crate::cli::pack::{load_pack, pack_file};
 
@@ -128,11 +128,7 @@ fn lint_text(packs: &[LintedPack], color: bool) -> String {
         for (total, count) in totals.iter_mut().zip(counts) {
             *total += count;
         }
-        let status = if counts[0] > 0 {
-            paint("FAIL", "red", color)
-        } else {
-            paint("ok", "green", color)
-        };
+        let status = pass_fail(counts[0] == 0, "ok", color);
         out.push_str(&format!(
             "{status} {}: {}, {}, {}\n",
             pack.path,
