@@ -1,11 +1,12 @@
 //! Diagnostics: what the parser and the linter report about a policy pack, with a position.
 //!
 //! A diagnostic is plain data (serializable for the editor and `--format json`). Codes are
-//! stable (`LC001`…) and never reused; [`crate::lint::explain`] returns the documentation of a
-//! code. Issues that CAVRA's own linter reports also carry CAVRA's code (`schema_error`,
+//! stable (`LC001`…) and never reused; each is described by a [`RuleInfo`], whose
+//! [`RuleInfo::doc`] is the documentation of the code. Issues that CAVRA's own linter reports also carry CAVRA's code (`schema_error`,
 //! `metadata.id.missing`, …) in [`Diagnostic::cavra_code`] and keep CAVRA's exact message.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +141,94 @@ impl Diagnostic {
         out
     }
 }
+
+/// Static description of a lint rule.
+///
+/// It lives here, beside [`Diagnostic`], rather than in `lint`, because the parser (`model`)
+/// raises the parse rules (`LC001`–`LC008`) and sits below the linter.
+#[derive(Debug)]
+pub struct RuleInfo {
+    /// Stable code, `LC0NN`.
+    pub code: &'static str,
+    /// Kebab-case name.
+    pub name: &'static str,
+    /// Severity of its diagnostics (a rule may raise it for a specific finding).
+    pub severity: Severity,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// The rule's doc comment, as written (each line still has its leading space).
+    raw_doc: &'static str,
+    /// [`RuleInfo::doc`], rendered on first use.
+    doc: OnceLock<String>,
+}
+
+impl RuleInfo {
+    #[doc(hidden)]
+    pub const fn new(
+        code: &'static str,
+        name: &'static str,
+        severity: Severity,
+        summary: &'static str,
+        raw_doc: &'static str,
+    ) -> RuleInfo {
+        RuleInfo {
+            code,
+            name,
+            severity,
+            summary,
+            raw_doc,
+            doc: OnceLock::new(),
+        }
+    }
+
+    /// A diagnostic of this rule with its default severity.
+    pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.code, self.name, self.severity, message)
+    }
+
+    /// The rule's documentation (What it does / Why it matters / Example / How to fix), after a
+    /// `CODE name: summary` header.
+    pub fn doc(&self) -> &str {
+        self.doc.get_or_init(|| {
+            let body: Vec<&str> = self
+                .raw_doc
+                .lines()
+                .map(|line| line.strip_prefix(' ').unwrap_or(line))
+                .collect();
+            format!(
+                "{} {}: {}\n\n{}\n",
+                self.code,
+                self.name,
+                self.summary,
+                body.join("\n").trim_end()
+            )
+        })
+    }
+}
+
+/// Declares a rule's [`RuleInfo`] from its doc comment, so the documentation written on the rule
+/// is the text `lint::explain` prints.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])+
+        $vis:vis $ident:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            severity: $severity:ident,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])+
+        $vis static $ident: $crate::diagnostic::RuleInfo = $crate::diagnostic::RuleInfo::new(
+            $code,
+            $name,
+            $crate::diagnostic::Severity::$severity,
+            $summary,
+            concat!($($doc, "\n"),+),
+        );
+    };
+}
+pub(crate) use declare_rule;
 
 /// Renders all diagnostics, separated by blank lines.
 pub fn render_all(diagnostics: &[Diagnostic], source: &str, file_name: &str) -> String {

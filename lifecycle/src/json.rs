@@ -164,38 +164,20 @@ fn write_pretty_json(out: &mut String, value: &serde_json::Value, level: usize) 
         }
         serde_json::Value::String(s) => write_json_string(out, s),
         serde_json::Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                newline_indent(out, level + 1);
-                write_pretty_json(out, item, level + 1);
-            }
-            newline_indent(out, level);
-            out.push(']');
+            write_pretty_items(out, ('[', ']'), items.iter(), level, write_pretty_json);
         }
         serde_json::Value::Object(map) => {
-            if map.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            out.push('{');
-            for (index, (key, item)) in map.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                newline_indent(out, level + 1);
-                write_json_string(out, key);
-                out.push_str(": ");
-                write_pretty_json(out, item, level + 1);
-            }
-            newline_indent(out, level);
-            out.push('}');
+            write_pretty_items(
+                out,
+                ('{', '}'),
+                map.iter(),
+                level,
+                |out, (key, item), level| {
+                    write_json_string(out, key);
+                    out.push_str(": ");
+                    write_pretty_json(out, item, level);
+                },
+            );
         }
     }
 }
@@ -212,41 +194,49 @@ pub fn python_pretty_value(value: &Value) -> String {
 fn write_pretty_value(out: &mut String, value: &Value, level: usize) {
     match value {
         Value::List(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                newline_indent(out, level + 1);
-                write_pretty_value(out, item, level + 1);
-            }
-            newline_indent(out, level);
-            out.push(']');
+            write_pretty_items(out, ('[', ']'), items.iter(), level, write_pretty_value);
         }
         Value::Map(entries) => {
-            if entries.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            out.push('{');
-            for (index, (key, item)) in entries.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                newline_indent(out, level + 1);
-                write_json_string(out, &json_key(key));
-                out.push_str(": ");
-                write_pretty_value(out, item, level + 1);
-            }
-            newline_indent(out, level);
-            out.push('}');
+            write_pretty_items(
+                out,
+                ('{', '}'),
+                entries.iter(),
+                level,
+                |out, (key, item), level| {
+                    write_json_string(out, &json_key(key));
+                    out.push_str(": ");
+                    write_pretty_value(out, item, level);
+                },
+            );
         }
         scalar => write_scalar(out, scalar),
     }
+}
+
+/// The one `indent=2` layout of a list or mapping, shared by both pretty writers: `[]`/`{}` when
+/// empty, else one item per line, indented one level deeper, and the closing bracket on its own
+/// line. `write_item` writes an item (for a mapping, `"key": value`) at the given level.
+fn write_pretty_items<T>(
+    out: &mut String,
+    (open, close): (char, char),
+    items: impl ExactSizeIterator<Item = T>,
+    level: usize,
+    mut write_item: impl FnMut(&mut String, T, usize),
+) {
+    out.push(open);
+    if items.len() == 0 {
+        out.push(close);
+        return;
+    }
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        newline_indent(out, level + 1);
+        write_item(out, item, level + 1);
+    }
+    newline_indent(out, level);
+    out.push(close);
 }
 
 fn newline_indent(out: &mut String, level: usize) {
@@ -464,6 +454,11 @@ mod tests {
         assert_eq!(python_pretty(&serde_json::json!([])), "[]\n");
         let loaded = map(vec![(Value::Int(1), Value::Float(f64::INFINITY))]);
         assert_eq!(python_pretty_value(&loaded), "{\n  \"1\": Infinity\n}\n");
+        // Both writers share one layout: a loaded value prints as its JSON does.
+        assert_eq!(
+            python_pretty_value(&Value::from_json(&value)),
+            python_pretty(&value)
+        );
     }
 
     #[test]

@@ -20,4 +20,6 @@ pub mod packet;
 pub mod plan;
 pub mod replay;
 pub mod schema;
+pub mod sections;
+pub mod time;
 pub mod value;

@@ -16,9 +16,8 @@ mod report;
 pub mod rules;
 mod schema;
 
-use std::sync::OnceLock;
-
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+pub use crate::diagnostic::RuleInfo;
 use crate::model::{parse_policy, Node, NodeValue, ParsedPolicy};
 use crate::value::{Span, Value};
 use context::Context;
@@ -29,74 +28,6 @@ pub use report::{
 };
 use schema::PathSeg;
 
-/// Static description of a lint rule.
-#[derive(Debug)]
-pub struct RuleInfo {
-    /// Stable code, `LC0NN`.
-    pub code: &'static str,
-    /// Kebab-case name.
-    pub name: &'static str,
-    /// Severity of its diagnostics (a rule may raise it for a specific finding).
-    pub severity: Severity,
-    /// One-line summary.
-    pub summary: &'static str,
-    /// The rule's doc comment, as written (each line still has its leading space).
-    raw_doc: &'static str,
-}
-
-impl RuleInfo {
-    #[doc(hidden)]
-    pub const fn new(
-        code: &'static str,
-        name: &'static str,
-        severity: Severity,
-        summary: &'static str,
-        raw_doc: &'static str,
-    ) -> RuleInfo {
-        RuleInfo {
-            code,
-            name,
-            severity,
-            summary,
-            raw_doc,
-        }
-    }
-
-    /// A diagnostic of this rule with its default severity.
-    pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.code, self.name, self.severity, message)
-    }
-
-    /// The rule's documentation (What it does / Why it matters / Example / How to fix).
-    pub fn doc(&self) -> &'static str {
-        explain(self.code).unwrap_or("")
-    }
-}
-
-/// Declares a rule's [`RuleInfo`] from its doc comment, so the documentation written on the rule
-/// is the text `explain` prints.
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])+
-        $vis:vis $ident:ident = {
-            code: $code:literal,
-            name: $name:literal,
-            severity: $severity:ident,
-            summary: $summary:literal $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])+
-        $vis static $ident: $crate::lint::RuleInfo = $crate::lint::RuleInfo::new(
-            $code,
-            $name,
-            $crate::diagnostic::Severity::$severity,
-            $summary,
-            concat!($($doc, "\n"),+),
-        );
-    };
-}
-pub(crate) use declare_rule;
-
 /// Every rule, in code order.
 pub fn rules() -> &'static [&'static RuleInfo] {
     rules::ALL
@@ -104,30 +35,10 @@ pub fn rules() -> &'static [&'static RuleInfo] {
 
 /// The documentation of a rule code (`"LC023"`) or name (`"shadowed-allow"`).
 pub fn explain(code: &str) -> Option<&'static str> {
-    static DOCS: OnceLock<Vec<String>> = OnceLock::new();
-    let docs = DOCS.get_or_init(|| {
-        rules::ALL
-            .iter()
-            .map(|rule| {
-                let body: Vec<&str> = rule
-                    .raw_doc
-                    .lines()
-                    .map(|line| line.strip_prefix(' ').unwrap_or(line))
-                    .collect();
-                format!(
-                    "{} {}: {}\n\n{}\n",
-                    rule.code,
-                    rule.name,
-                    rule.summary,
-                    body.join("\n").trim_end()
-                )
-            })
-            .collect()
-    });
-    let index = rules::ALL
+    rules::ALL
         .iter()
-        .position(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)?;
-    docs.get(index).map(String::as_str)
+        .find(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
+        .map(|rule| rule.doc())
 }
 
 /// CAVRA's lint report for a loaded policy (`lint_policy_lifecycle`), exactly.

@@ -11,18 +11,19 @@
 //! including alias expansion) and the tree is built without recursion.
 
 pub mod resolve;
+pub mod rules;
 
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::diagnostic::Diagnostic;
-use crate::lint::rules::{
+use crate::value::{Span, Value};
+use resolve::{resolve_plain, resolve_tagged, Resolved};
+use rules::{
     alias_limit, duplicate_key, input_too_large, invalid_character, nesting_too_deep,
     timestamp_value, unsupported_yaml, yaml_syntax,
 };
-use crate::value::{Span, Value};
-use resolve::{resolve_plain, resolve_tagged, Resolved};
 
 /// Bounds on what the parser accepts, so hostile text cannot exhaust memory, time or stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use crate::value::Value;
 
 pub use artifacts::*;
 use draft::{build_publish_decision, build_publish_plan, meta, meta_str};
-pub use export::{export_plan, ExportArtifacts, ExportFile, ExportMap, PlanExport};
+pub use export::{export_plan, python_path, ExportArtifacts, ExportFile, ExportMap, PlanExport};
 
 /// Schema id of the plan.
 pub const PLAN_SCHEMA: &str = "cavra.policy-lifecycle.plan.v1";

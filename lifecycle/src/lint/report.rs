@@ -11,8 +11,8 @@ use super::rules::{
     metadata_field_missing, schema_error,
 };
 use super::schema::{self, Focus, PathSeg};
-use super::RuleInfo;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{RuleInfo, Severity};
+use crate::sections::CONTROL_SECTIONS;
 use crate::value::Value;
 
 /// The report's `schema_version`.
@@ -362,15 +362,7 @@ pub(crate) fn cavra_issues(policy: &Value) -> Vec<CavraIssue> {
         }
     }
 
-    let controls = [
-        "filesystem",
-        "commands",
-        "git",
-        "mcp",
-        "approvals",
-        "evidence",
-    ];
-    if !controls
+    if !CONTROL_SECTIONS
         .iter()
         .any(|section| as_map(policy.get(section)).is_some_and(Value::truthy))
     {

@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 
 use crate::json::{compare_keys, python_repr, python_str};
+use crate::sections::POLICY_SECTIONS;
 use crate::value::Value;
 
 /// One step of an error path: a mapping key or a list index.
@@ -143,22 +144,27 @@ fn root(policy: &Value, path: &mut Vec<PathSeg>, errors: &mut Vec<SchemaError>) 
             Focus::MissingKey,
         );
     }
-    // "properties", in file order.
-    type Check = fn(&Value, &mut Ctx<'_>);
-    let sections: [(&str, Check); 8] = [
-        ("metadata", metadata),
-        ("filesystem", filesystem),
-        ("commands", commands),
-        ("git", git),
-        ("mcp", mcp),
-        ("compliance", compliance),
-        ("approvals", plain_object),
-        ("evidence", plain_object),
-    ];
-    for (name, check) in sections {
+    // "properties". jsonschema visits them in the schema's order (`compliance` before
+    // `approvals`), but `validate` sorts the errors by path and no two sections share a path, so
+    // visiting them in CAVRA's section order gives the same result.
+    for name in POLICY_SECTIONS {
         if let Some((key, value)) = property(entries, name) {
+            let check = section_check(name);
             with_key(path, key, errors, |ctx| check(value, ctx));
         }
+    }
+}
+
+/// The schema of a top-level section; `approvals` and `evidence` are free-form objects.
+fn section_check(name: &str) -> fn(&Value, &mut Ctx<'_>) {
+    match name {
+        "metadata" => metadata,
+        "filesystem" => filesystem,
+        "commands" => commands,
+        "git" => git,
+        "mcp" => mcp,
+        "compliance" => compliance,
+        _ => plain_object,
     }
 }
 

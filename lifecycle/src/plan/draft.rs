@@ -13,20 +13,10 @@
 use crate::decide::python::value_str;
 use crate::diff::{semantic_diff, SemanticDiff};
 use crate::digest::{policy_digest, short_digest};
+use crate::sections::RULE_SECTIONS;
 use crate::value::Value;
 
 use super::artifacts::{PolicySummary, PublishDecision, PublishPlan, RuleCounts};
-
-/// The control sections a draft keeps, in CAVRA's order.
-pub const POLICY_SECTIONS: [&str; 7] = [
-    "filesystem",
-    "commands",
-    "git",
-    "mcp",
-    "approvals",
-    "evidence",
-    "compliance",
-];
 
 /// The error CAVRA raises when a draft lacks id, title or description.
 pub const DRAFT_FIELDS_ERROR: &str = "policy draft requires id, title, and description";
@@ -96,7 +86,7 @@ pub fn build_draft(policy: &Value, publish_date: &str) -> Draft {
         }
     }
     let mut entries = vec![(key("metadata"), Value::Map(meta_entries))];
-    for section in POLICY_SECTIONS {
+    for section in RULE_SECTIONS {
         if let Some(value) = policy.get(section).filter(|v| v.is_map()) {
             entries.push((key(section), value.clone()));
         }

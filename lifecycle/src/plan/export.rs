@@ -66,9 +66,11 @@ pub struct PlanExport {
     pub export_map: ExportMap,
 }
 
-/// Python `str(PurePosixPath(p))`: repeated and trailing slashes and `.` segments removed,
-/// `.` for an empty path.
-fn python_path(path: &str) -> String {
+/// Python `str(PurePosixPath(p))` (and `str(Path(p))` on POSIX): repeated and trailing slashes
+/// and `.` segments removed, `.` for an empty path. Like pathlib (and POSIX, which leaves a
+/// leading `//` implementation-defined) it keeps exactly two leading slashes, while three or more
+/// become one: `//a` stays `//a`, `///a` is `/a`.
+pub fn python_path(path: &str) -> String {
     let leading = if path.starts_with("//") && !path.starts_with("///") {
         "//"
     } else if path.starts_with('/') {
@@ -189,5 +191,17 @@ mod tests {
         assert_eq!(python_path("/"), "/");
         assert_eq!(join(".", "a.json"), "a.json");
         assert_eq!(join("/", "a.json"), "/a.json");
+    }
+
+    #[test]
+    fn two_leading_slashes_are_kept_like_pathlib() {
+        // str(PurePosixPath(p)) for each p, from CPython.
+        assert_eq!(python_path("//a"), "//a");
+        assert_eq!(python_path("//"), "//");
+        assert_eq!(python_path("//a/./b/"), "//a/b");
+        assert_eq!(python_path("///a"), "/a");
+        assert_eq!(python_path("///"), "/");
+        assert_eq!(python_path(".//a"), "a");
+        assert_eq!(join("//", "a.json"), "//a.json");
     }
 }

@@ -1,5 +1,6 @@
 //! What the policy commands share at the edge: output formats, colour, writing files and stdout
-//! (a broken pipe is a success), one-line errors, the clock and path checks.
+//! (a broken pipe is a success), one-line errors, the clock, path checks and the small text
+//! helpers of human output (display paths, plurals).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Component, Path};
@@ -8,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use lifecycle::plan::PlanTimestamps;
+use lifecycle::time::{is_python_utc_isoformat, python_isoformat_micros};
 
 /// Exit code of a command whose gate failed (lint blockers, failed dry run, packet not ready).
 pub const EXIT_FAILED: u8 = 1;
@@ -153,19 +155,18 @@ pub fn read_json(what: &str, path: &Path) -> anyhow::Result<serde_json::Value> {
         .with_context(|| format!("{what} `{}` is not valid JSON", path.display()))
 }
 
-/// Python's `str(Path(p))` for a relative or absolute path typed on the command line: repeated
-/// and trailing slashes and `.` segments removed.
-pub fn python_path(path: &str) -> String {
-    let leading = if path.starts_with('/') { "/" } else { "" };
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect();
-    let joined = format!("{leading}{}", parts.join("/"));
-    if joined.is_empty() {
-        ".".to_owned()
+/// A path for humans and SARIF: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map_or(text.clone(), str::to_owned)
+}
+
+/// `1 file`, `2 files`: a count with an English plural.
+pub fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("{count} {word}")
     } else {
-        joined
+        format!("{count} {word}s")
     }
 }
 
@@ -202,87 +203,14 @@ pub fn plan_timestamps() -> anyhow::Result<PlanTimestamps> {
             .map(|d| d.as_micros())
             .unwrap_or(0);
         last = now.max(last + 1);
-        python_isoformat_micros(last)
+        python_isoformat_micros(i64::try_from(last).unwrap_or(i64::MAX))
     };
     Ok(PlanTimestamps::from_clock(&mut clock))
-}
-
-/// `datetime.fromtimestamp(t, timezone.utc).isoformat()` for `t` in microseconds since the
-/// epoch: the fractional part is omitted when it is zero, as Python does.
-pub fn python_isoformat_micros(micros_since_epoch: u128) -> String {
-    let micros = micros_since_epoch % 1_000_000;
-    let secs = micros_since_epoch / 1_000_000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    let base = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
-    if micros == 0 {
-        format!("{base}+00:00")
-    } else {
-        format!("{base}.{micros:06}+00:00")
-    }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`.
-fn is_python_utc_isoformat(text: &str) -> bool {
-    let Some(body) = text.strip_suffix("+00:00") else {
-        return false;
-    };
-    let (seconds, fraction) = match body.split_once('.') {
-        Some((seconds, fraction)) => (seconds, Some(fraction)),
-        None => (body, None),
-    };
-    let shape_ok = seconds.len() == 19
-        && seconds.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == 'T',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        });
-    shape_ok && fraction.is_none_or(|f| f.len() == 6 && f.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn isoformat_matches_python() {
-        // datetime(2026, 7, 4, 13, 37, 30, 422404, tzinfo=timezone.utc).timestamp()
-        assert_eq!(
-            python_isoformat_micros(1_783_172_250_422_404),
-            "2026-07-04T13:37:30.422404+00:00"
-        );
-        assert_eq!(python_isoformat_micros(0), "1970-01-01T00:00:00+00:00");
-        assert_eq!(
-            python_isoformat_micros(951_782_400_000_001),
-            "2000-02-29T00:00:00.000001+00:00"
-        );
-    }
-
-    #[test]
-    fn fixed_time_shapes() {
-        assert!(is_python_utc_isoformat("2026-07-04T13:37:30.422404+00:00"));
-        assert!(is_python_utc_isoformat("2026-01-01T00:00:00+00:00"));
-        assert!(!is_python_utc_isoformat("2026-01-01 00:00:00+00:00"));
-        assert!(!is_python_utc_isoformat("2026-01-01T00:00:00.1+00:00"));
-        assert!(!is_python_utc_isoformat("2026-01-01T00:00:00Z"));
-    }
 
     #[test]
     fn output_paths_must_not_climb() {

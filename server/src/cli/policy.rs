@@ -10,13 +10,24 @@ use clap::{Args, Subcommand};
 
 use super::output::Format;
 
+mod diff;
+mod digest;
+mod dry_run;
 mod lifecycle_cmds;
+mod lint;
 mod replay;
-mod tools;
+mod schema;
+mod select;
+mod simulate;
 
+pub use diff::DiffArgs;
+pub use digest::DigestArgs;
+pub use dry_run::DryRunArgs;
 pub use lifecycle_cmds::{LifecyclePlanArgs, ReadinessArgs, ValidateArgs};
+pub use lint::LintArgs;
 pub use replay::ReplayArgs;
-pub use tools::{DiffArgs, DigestArgs, DryRunArgs, LintArgs, SchemaArgs, SimulateArgs};
+pub use schema::SchemaArgs;
+pub use simulate::SimulateArgs;
 
 /// Options of `cavra policy`.
 #[derive(Debug, Args)]
@@ -67,25 +78,25 @@ pub enum PolicyCommand {
     #[command(name = "validate-lifecycle", after_long_help = lifecycle_cmds::VALIDATE_HELP)]
     ValidateLifecycle(ValidateArgs),
     /// Lint packs: positioned diagnostics (text, json, junit, sarif), or explain a rule.
-    #[command(after_long_help = tools::LINT_HELP)]
+    #[command(after_long_help = lint::LINT_HELP)]
     Lint(LintArgs),
     /// Print the content digest of packs (after the inherits merge).
-    #[command(after_long_help = tools::DIGEST_HELP)]
+    #[command(after_long_help = digest::DIGEST_HELP)]
     Digest(DigestArgs),
     /// Compare two packs: semantic diff, decision impact and text diff.
-    #[command(after_long_help = tools::DIFF_HELP)]
+    #[command(after_long_help = diff::DIFF_HELP)]
     Diff(DiffArgs),
     /// Decide one request against a pack.
-    #[command(after_long_help = tools::SIMULATE_HELP)]
+    #[command(after_long_help = simulate::SIMULATE_HELP)]
     Simulate(SimulateArgs),
     /// Run a pack's required decisions (its cases.yaml) and report mismatches.
-    #[command(name = "dry-run", after_long_help = tools::DRY_RUN_HELP)]
+    #[command(name = "dry-run", after_long_help = dry_run::DRY_RUN_HELP)]
     DryRun(DryRunArgs),
     /// Replay a decision log under a candidate: flips, rate changes and examples.
     #[command(after_long_help = replay::REPLAY_HELP)]
     Replay(ReplayArgs),
     /// Print or write the JSON Schemas of every document the lifecycle writes.
-    #[command(after_long_help = tools::SCHEMA_HELP)]
+    #[command(after_long_help = schema::SCHEMA_HELP)]
     Schema(SchemaArgs),
 }
 
@@ -109,12 +120,12 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         PolicyCommand::LifecyclePlan(a) => lifecycle_cmds::lifecycle_plan(a, format),
         PolicyCommand::LifecycleReadiness(a) => lifecycle_cmds::lifecycle_readiness(a, format),
         PolicyCommand::ValidateLifecycle(a) => lifecycle_cmds::validate_lifecycle(a, format),
-        PolicyCommand::Lint(a) => tools::lint(a, format),
-        PolicyCommand::Digest(a) => tools::digest(a, format),
-        PolicyCommand::Diff(a) => tools::diff(a, format),
-        PolicyCommand::Simulate(a) => tools::simulate(a, format),
-        PolicyCommand::DryRun(a) => tools::dry_run(a, format),
+        PolicyCommand::Lint(a) => lint::lint(a, format),
+        PolicyCommand::Digest(a) => digest::digest(a, format),
+        PolicyCommand::Diff(a) => diff::diff(a, format),
+        PolicyCommand::Simulate(a) => simulate::simulate(a, format),
+        PolicyCommand::DryRun(a) => dry_run::dry_run(a, format),
         PolicyCommand::Replay(a) => replay::replay(a, format),
-        PolicyCommand::Schema(a) => tools::schema(a, format),
+        PolicyCommand::Schema(a) => schema::schema(a, format),
     }
 }

@@ -2,9 +2,8 @@
 
 use std::collections::HashSet;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::Context;
-use crate::lint::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC014` (allow-list-missing): commands are blocked but none is allowed
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC015` (block-read-missing): no sensitive read paths are blocked
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC012` (controls-missing): no control section is populated
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -2,9 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, PATTERN_LISTS};
-use crate::lint::declare_rule;
 
 declare_rule! {
     /// ## What it does

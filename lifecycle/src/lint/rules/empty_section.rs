@@ -1,9 +1,9 @@
 //! Rule `LC027` (empty-section): a section or rule list is present but empty.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, PATTERN_LISTS};
-use crate::lint::declare_rule;
 use crate::model::NodeValue;
+use crate::sections::RULE_SECTIONS;
 
 declare_rule! {
     /// ## What it does
@@ -26,15 +26,7 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for section in [
-        "filesystem",
-        "commands",
-        "git",
-        "mcp",
-        "approvals",
-        "evidence",
-        "compliance",
-    ] {
+    for &section in RULE_SECTIONS {
         if let Some((key, value)) = ctx.section(section) {
             if matches!(&value.value, NodeValue::Map(entries) if entries.is_empty()) {
                 out.push(

@@ -1,6 +1,6 @@
 //! Rule `LC013` (invalid-string-list): a rule list is not a list of non-empty strings
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

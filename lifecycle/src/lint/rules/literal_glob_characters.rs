@@ -1,8 +1,7 @@
 //! Rule `LC020` (literal-glob-characters): a pattern uses glob syntax CAVRA does not have.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, PATTERN_LISTS};
-use crate::lint::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC011` (metadata-field-missing): a required metadata field is missing or empty
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,8 +1,8 @@
 //! Rule `LC030` (non-string-key): a mapping key that is not a string.
 
+use crate::diagnostic::declare_rule;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::context::{walk, Context};
-use crate::lint::declare_rule;
 use crate::model::NodeValue;
 
 declare_rule! {

@@ -1,8 +1,7 @@
 //! Rule `LC024` (redundant-pattern): an earlier entry of the same list covers a later one.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS, PATTERN_LISTS};
-use crate::lint::declare_rule;
 use crate::lint::glob::subsumes;
 
 declare_rule! {

@@ -1,6 +1,6 @@
 //! Rule `LC009` (root-not-mapping): the document is not a mapping
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

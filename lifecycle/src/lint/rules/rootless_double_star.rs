@@ -1,8 +1,7 @@
 //! Rule `LC025` (rootless-double-star): `**/x` does not match `x` at the repository root.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
-use crate::lint::declare_rule;
 use crate::lint::glob::subsumes;
 
 declare_rule! {

@@ -1,6 +1,6 @@
 //! Rule `LC010` (schema-error): the pack violates CAVRA's policy schema
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

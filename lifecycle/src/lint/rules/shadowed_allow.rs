@@ -1,8 +1,7 @@
 //! Rule `LC023` (shadowed-allow): a block pattern makes an allow pattern unreachable.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
-use crate::lint::declare_rule;
 use crate::lint::glob::subsumes;
 
 declare_rule! {

@@ -1,9 +1,9 @@
 //! Rule `LC026` (unknown-key): a key CAVRA does not know, probably a typo.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{suggest, Context};
-use crate::lint::declare_rule;
 use crate::model::Node;
+use crate::sections::POLICY_SECTIONS;
 
 declare_rule! {
     /// ## What it does
@@ -26,18 +26,6 @@ declare_rule! {
     /// Correct the spelling, or remove the key.
     pub RULE = { code: "LC026", name: "unknown-key", severity: Warning, summary: "a key CAVRA ignores, probably a typo" }
 }
-
-/// Top-level sections CAVRA reads.
-pub(crate) const SECTIONS: [&str; 8] = [
-    "metadata",
-    "filesystem",
-    "commands",
-    "git",
-    "mcp",
-    "approvals",
-    "evidence",
-    "compliance",
-];
 
 pub(crate) const METADATA_KEYS: [&str; 6] =
     ["id", "title", "description", "version", "inherits", "mode"];
@@ -62,7 +50,7 @@ const COMPLIANCE_KEYS: [&str; 1] = ["maps_to"];
 /// The "did you mean" help for an unknown key in a scope, if a close name exists.
 pub(crate) fn help_for(scope: &str, key: &str) -> Option<String> {
     let known: &[&str] = match scope {
-        "" => &SECTIONS,
+        "" => &POLICY_SECTIONS,
         "metadata" => &METADATA_KEYS,
         "filesystem" => &FILESYSTEM_KEYS,
         "commands" => &COMMANDS_KEYS,
@@ -98,7 +86,7 @@ fn check_keys(scope: &str, mapping: &Node, known: &[&str], out: &mut Vec<Diagnos
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    check_keys("", ctx.root, &SECTIONS, out);
+    check_keys("", ctx.root, &POLICY_SECTIONS, out);
     for (scope, known) in [
         ("metadata", &METADATA_KEYS[..]),
         ("git", &GIT_KEYS[..]),

@@ -1,8 +1,7 @@
 //! Rule `LC031` (unmatchable-command-pattern): a command pattern that can never match.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::Context;
-use crate::lint::declare_rule;
 
 declare_rule! {
     /// ## What it does

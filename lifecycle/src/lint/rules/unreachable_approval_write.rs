@@ -1,8 +1,7 @@
 //! Rule `LC028` (unreachable-approval-write): an approval rule for writes that a block rule hides.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
-use crate::lint::declare_rule;
 use crate::lint::glob::subsumes;
 
 declare_rule! {

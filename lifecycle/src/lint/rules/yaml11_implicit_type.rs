@@ -1,8 +1,7 @@
 //! Rule `LC029` (yaml11-implicit-type): YAML 1.1 gives an unquoted value a surprising type.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{declare_rule, Diagnostic};
 use crate::lint::context::Context;
-use crate::lint::declare_rule;
 use crate::model::{Node, NodeValue};
 
 declare_rule! {

@@ -69,3 +69,12 @@ pub fn paint(text: &str, style: &str, color: bool) -> String {
     };
     format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }
+
+/// The status word of a summary line: `pass` in green when it passed, else `FAIL` in red.
+pub fn pass_fail(passed: bool, pass: &str, color: bool) -> String {
+    if passed {
+        paint(pass, "green", color)
+    } else {
+        paint("FAIL", "red", color)
+    }
+}

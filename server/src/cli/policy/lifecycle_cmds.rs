@@ -11,14 +11,13 @@ use lifecycle::packet::validate::READINESS_SCHEMA;
 use lifecycle::packet::ReadinessResult;
 use lifecycle::packet::{build_packet, validate_packet, CheckStatus, OperatingEvidence};
 use lifecycle::plan::{
-    build_plan, export_plan, plan_json, LifecyclePlan, PlanInput, DEFAULT_POLICY_PACK,
+    build_plan, export_plan, plan_json, python_path, LifecyclePlan, PlanInput, DEFAULT_POLICY_PACK,
     DEFAULT_REQUESTED_BY, DEFAULT_REVIEW_WORKFLOW_REF, SCRIPT_SOURCE_REF,
 };
 
 use super::RootArg;
 use crate::cli::output::{
-    check_output_path, gate, note, plan_timestamps, print, python_path, read_json, write_file,
-    Format,
+    check_output_path, gate, note, plan_timestamps, print, read_json, write_file, Format,
 };
 use crate::cli::pack::{load_file, load_fixtures, load_pack, LoadedPack};
 

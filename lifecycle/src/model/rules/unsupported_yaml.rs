@@ -1,6 +1,6 @@
 //! Rule `LC008` (unsupported-yaml): the text uses a YAML feature CAVRA cannot load
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC002` (input-too-large): the policy text exceeds the size limit
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

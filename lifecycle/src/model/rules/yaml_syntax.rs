@@ -1,6 +1,6 @@
 //! Rule `LC001` (yaml-syntax): the text is not valid YAML
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

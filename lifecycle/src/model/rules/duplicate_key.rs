@@ -1,6 +1,6 @@
 //! Rule `LC006` (duplicate-key): a mapping repeats a key
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

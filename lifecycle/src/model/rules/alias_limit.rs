@@ -1,6 +1,6 @@
 //! Rule `LC004` (alias-limit): aliases expand to too many nodes, or refer to themselves
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC007` (timestamp-value): a plain value is read as a date
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC003` (nesting-too-deep): lists and mappings nest too deeply
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 //! Rule `LC005` (invalid-character): the text holds bytes or characters YAML does not allow
 
-use crate::lint::declare_rule;
+use crate::diagnostic::declare_rule;
 
 declare_rule! {
     /// ## What it does
