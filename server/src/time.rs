@@ -9,29 +9,9 @@ pub fn now_millis() -> i64 {
 }
 
 /// Unix milliseconds as RFC 3339 UTC with microseconds, e.g. `2026-07-04T13:37:30.422000+00:00`
-/// (CAVRA's timestamp shape).
+/// (CAVRA's timestamp shape; the date arithmetic lives once, in `lifecycle::time`).
 pub fn rfc3339(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let sub_millis = millis.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let day_secs = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000+00:00",
-        day_secs / 3600,
-        (day_secs / 60) % 60,
-        day_secs % 60,
-        sub_millis
-    )
+    lifecycle::time::rfc3339_millis(millis)
 }
 
 #[cfg(test)]

@@ -515,7 +515,11 @@ async fn insert_postgres_checked(
          ON s.pack_id = p.id AND s.stopped_at IS NULL WHERE p.id IN (",
     );
     for i in 0..packs.len() {
-        sql.push_str(&format!("{}${}::text", if i == 0 { "" } else { ", " }, i + 1));
+        sql.push_str(&format!(
+            "{}${}::text",
+            if i == 0 { "" } else { ", " },
+            i + 1
+        ));
     }
     sql.push_str(")), v AS (SELECT * FROM (VALUES ");
     const ROW_TYPES: [&str; 10] = [
