@@ -228,18 +228,7 @@ async fn write_batch(
     cache: &PointerCache,
 ) -> Result<()> {
     if engine == Engine::Postgres {
-        match insert_postgres_checked(conn, batch).await {
-            Ok((ids, current)) => {
-                refresh(cache, &current);
-                for (pending, id) in batch.drain(..).zip(ids) {
-                    let outcome = id.map_or(Outcome::Stale, Outcome::Recorded);
-                    let _ = pending.done.send(Ok(outcome));
-                }
-                return Ok(());
-            }
-            // Validate and write in two steps, with the row-by-row fallback below.
-            Err(error) => tracing::warn!(%error, "checked decision batch failed; retrying"),
-        }
+        return write_batch_postgres(conn, batch, cache).await;
     }
     let current = validate(conn, batch, cache).await?;
     let (fresh, stale): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| {
@@ -251,7 +240,7 @@ async fn write_batch(
     if fresh.is_empty() {
         return Ok(());
     }
-    match insert(conn, engine, &fresh).await {
+    match insert_sqlite(conn, &fresh).await {
         Ok(ids) => {
             for (pending, id) in fresh.into_iter().zip(ids) {
                 let _ = pending.done.send(Ok(Outcome::Recorded(id)));
@@ -260,11 +249,48 @@ async fn write_batch(
         Err(error) => {
             tracing::warn!(%error, rows = fresh.len(), "decision batch failed; retrying row by row");
             for pending in fresh {
-                let result = insert(conn, engine, std::slice::from_ref(&pending))
+                let result = insert_sqlite(conn, std::slice::from_ref(&pending))
                     .await
                     .and_then(|ids| ids.first().copied().ok_or(BackendError::Unavailable))
                     .map(Outcome::Recorded);
                 let _ = pending.done.send(result);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// PostgreSQL: each batch is one checked statement ([`insert_postgres_checked`]); if it fails,
+/// its rows are retried one statement each, so one bad row cannot fail its neighbours.
+async fn write_batch_postgres(
+    conn: &mut AnyConnection,
+    batch: &mut Vec<Pending>,
+    cache: &PointerCache,
+) -> Result<()> {
+    let settle = |pending: Pending, id: Option<i64>| {
+        let _ = pending
+            .done
+            .send(Ok(id.map_or(Outcome::Stale, Outcome::Recorded)));
+    };
+    match insert_postgres_checked(conn, batch).await {
+        Ok((ids, current)) => {
+            refresh(cache, &current);
+            for (pending, id) in batch.drain(..).zip(ids) {
+                settle(pending, id);
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, rows = batch.len(), "decision batch failed; retrying row by row");
+            for pending in batch.drain(..) {
+                match insert_postgres_checked(conn, std::slice::from_ref(&pending)).await {
+                    Ok((ids, current)) => {
+                        refresh(cache, &current);
+                        settle(pending, ids.first().copied().flatten());
+                    }
+                    Err(error) => {
+                        let _ = pending.done.send(Err(error));
+                    }
+                }
             }
         }
     }
@@ -367,14 +393,6 @@ const OBSERVATION_INSERT: &str = "INSERT INTO observations (shadow_id, decision_
     enforced_digest, candidate_digest, enforced_decision, enforced_rule_id, candidate_decision, \
     candidate_rule_id, diverged, flip_kind, at) VALUES";
 
-/// Inserts a batch in one transaction and returns the decision-log ids in batch order.
-async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> Result<Vec<i64>> {
-    match engine {
-        Engine::Sqlite => insert_sqlite(conn, batch).await,
-        Engine::Postgres => insert_postgres(conn, batch).await,
-    }
-}
-
 /// SQLite: the whole transaction is one multi-statement query, so one round trip to SQLite's
 /// worker thread. `BEGIN IMMEDIATE` takes the single write lock first, so the rows of the log
 /// INSERT get consecutive ids ending at `MAX(id)`, which the observation rows use directly.
@@ -424,70 +442,6 @@ async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Ve
     Ok((first..=last).collect())
 }
 
-/// PostgreSQL: the batch is one statement (so its own transaction and one round trip): the log
-/// INSERT and the observation INSERT are data-modifying CTEs. RETURNING promises no row order,
-/// but PostgreSQL draws the sequence once per row in VALUES order, so numbering the returned ids
-/// in ascending order gives each row's position in the batch (other replicas' rows may take ids
-/// in between), and each observation joins its decision by that position.
-async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Vec<i64>> {
-    let n = batch.len();
-    let mut sql = format!(
-        "WITH logs AS ({LOG_INSERT} {} RETURNING id), \
-         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM logs)",
-        values(Engine::Postgres, n, 7)
-    );
-    let observed: Vec<(i64, &Pending, &ObservationRow)> = batch
-        .iter()
-        .zip(1_i64..)
-        .filter_map(|(p, position)| p.observation.as_ref().map(|o| (position, p, o)))
-        .collect();
-    if !observed.is_empty() {
-        const TYPES: [&str; 12] = [
-            "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bigint",
-            "text", "bigint",
-        ];
-        sql.push_str(", observed AS (");
-        sql.push_str(OBSERVATION_INSERT.trim_end_matches("VALUES"));
-        sql.push_str(
-            "SELECT v.shadow_id, numbered.id, v.pack_id, v.enforced_digest, v.candidate_digest, \
-             v.enforced_decision, v.enforced_rule_id, v.candidate_decision, v.candidate_rule_id, \
-             v.diverged, v.flip_kind, v.at FROM (VALUES ",
-        );
-        for row in 0..observed.len() {
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            for (column, ty) in TYPES.iter().enumerate() {
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}::{ty}", 7 * n + 12 * row + column + 1));
-            }
-            sql.push(')');
-        }
-        sql.push_str(
-            ") AS v(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
-             enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
-             JOIN numbered ON numbered.n = v.n)",
-        );
-    }
-    sql.push_str(" SELECT id FROM numbered ORDER BY n");
-    let mut query = bind_logs(sqlx::query(&sql), batch);
-    for (position, pending, o) in observed {
-        query = bind_observation(query.bind(o.shadow_id).bind(position), pending, o);
-    }
-    let ids: Vec<i64> = query
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(db_error)?;
-    if ids.len() != n {
-        return Err(BackendError::Unavailable);
-    }
-    Ok(ids)
-}
-
 /// The current pointers of every pack a checked batch named, as the statement read them.
 type Current = HashMap<String, Option<Arc<Pointers>>>;
 
@@ -497,6 +451,11 @@ type Current = HashMap<String, Option<Arc<Pointers>>>;
 /// batch position and the pointers it compared against. So a batch costs one round trip, and a
 /// row is written only if its pointers were current in the statement's own snapshot — the same
 /// guarantee as reading them first (see the module notes), one round trip earlier.
+///
+/// RETURNING promises no row order, but PostgreSQL draws the sequence once per row in the order
+/// the INSERT's SELECT (ordered by `k`) yields them, so numbering the returned ids in ascending
+/// order gives each row's `k` (other replicas' rows may take ids in between), and each
+/// observation joins its decision through `k`.
 async fn insert_postgres_checked(
     conn: &mut AnyConnection,
     batch: &[Pending],
