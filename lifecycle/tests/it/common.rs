@@ -1,5 +1,6 @@
 //! Helpers shared by the golden tests: fixture paths and the reference policy loader.
-#![allow(dead_code, reason = "each test binary uses a subset")]
+
+use std::path::{Path, PathBuf};
 
 use lifecycle::inherits::load_policy;
 use lifecycle::value::Value;
@@ -13,16 +14,26 @@ pub fn fixture_json(path: &str) -> serde_json::Value {
     serde_json::from_str(&fixture(path)).unwrap()
 }
 
+/// CAVRA's reference files (`tests/fixtures/reference`): its packs and golden outputs.
+pub fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference")
+}
+
+/// The text of a reference pack (`reference/policies/<pack>/policy.yaml`): the loader
+/// `load_policy` wants, as CAVRA's registry reads packs.
+pub fn reference_registry(pack: &str) -> Option<String> {
+    std::fs::read_to_string(
+        reference_dir()
+            .join("policies")
+            .join(pack)
+            .join("policy.yaml"),
+    )
+    .ok()
+}
+
 /// Loads a reference pack with its parents, as CAVRA's registry does.
 pub fn load_pack(pack: &str) -> Value {
-    load_policy(pack, &mut |id: &str| {
-        let path = format!(
-            "{}/tests/fixtures/reference/policies/{id}/policy.yaml",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).ok()
-    })
-    .unwrap()
+    load_policy(pack, &mut reference_registry).unwrap()
 }
 
 /// The three timestamps of a golden plan (manifest, plan, publish plan).

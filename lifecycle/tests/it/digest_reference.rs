@@ -7,13 +7,7 @@ use lifecycle::inherits::load_policy;
 use lifecycle::json::python_pretty;
 use lifecycle::model::parse_value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference")
-}
-
-fn registry(pack: &str) -> Option<String> {
-    std::fs::read_to_string(fixtures().join("policies").join(pack).join("policy.yaml")).ok()
-}
+use crate::common::{reference_dir, reference_registry};
 
 #[test]
 fn registry_digests_match_cavra() {
@@ -29,7 +23,7 @@ fn registry_digests_match_cavra() {
         ("cavra-agentic-delivery", "37f2768a"),
     ];
     for (pack, prefix) in cases {
-        let policy = load_policy(pack, &mut registry).unwrap();
+        let policy = load_policy(pack, &mut reference_registry).unwrap();
         let digest = policy_digest(&policy);
         assert!(
             digest.starts_with(&format!("sha256:{prefix}")),
@@ -41,7 +35,7 @@ fn registry_digests_match_cavra() {
 
 #[test]
 fn raw_agentic_delivery_digest() {
-    let raw = parse_value(&registry("cavra-agentic-delivery").unwrap()).unwrap();
+    let raw = parse_value(&reference_registry("cavra-agentic-delivery").unwrap()).unwrap();
     assert!(policy_digest(&raw).starts_with("sha256:f15c5944"));
 }
 
@@ -55,11 +49,14 @@ fn golden_version_manifests_carry_our_digests() {
             "cavra-agentic-delivery",
         ),
     ] {
-        let text =
-            std::fs::read_to_string(fixtures().join(dir).join("policy-version-manifest.json"))
-                .unwrap();
+        let text = std::fs::read_to_string(
+            reference_dir()
+                .join(dir)
+                .join("policy-version-manifest.json"),
+        )
+        .unwrap();
         let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let policy = load_policy(pack, &mut registry).unwrap();
+        let policy = load_policy(pack, &mut reference_registry).unwrap();
         assert_eq!(manifest["policy_digest"], policy_digest(&policy), "{dir}");
     }
 }
@@ -78,7 +75,7 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn python_pretty_reprints_every_golden_file_byte_for_byte() {
     let mut files = Vec::new();
-    json_files(&fixtures(), &mut files);
+    json_files(&reference_dir(), &mut files);
     assert!(
         files.len() > 20,
         "expected the golden files, found {}",

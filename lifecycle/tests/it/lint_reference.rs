@@ -1,21 +1,13 @@
 //! CAVRA's golden lint reports, reproduced byte for byte, and the live linter on the reference
 //! packs.
 
-use std::path::{Path, PathBuf};
-
 use lifecycle::inherits::load_policy;
 use lifecycle::lint::{lint_report, lint_source, LintReport};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference")
-}
-
-fn registry(pack: &str) -> Option<String> {
-    std::fs::read_to_string(fixtures().join("policies").join(pack).join("policy.yaml")).ok()
-}
+use crate::common::{reference_dir, reference_registry};
 
 fn golden(relative: &str) -> String {
-    std::fs::read_to_string(fixtures().join(relative)).unwrap()
+    std::fs::read_to_string(reference_dir().join(relative)).unwrap()
 }
 
 #[test]
@@ -40,7 +32,7 @@ fn golden_reports_are_reproduced_exactly() {
         ),
     ];
     for (pack, file) in cases {
-        let policy = load_policy(pack, &mut registry).unwrap();
+        let policy = load_policy(pack, &mut reference_registry).unwrap();
         let report = lint_report(&policy);
         let text = golden(file);
         assert_eq!(report.to_python_json(), text, "{file}");
@@ -62,7 +54,7 @@ fn reference_packs_have_no_cavra_issues_in_the_live_linter() {
         "cavra-banking-baseline",
         "cavra-agentic-delivery",
     ] {
-        let outcome = lint_source(&registry(pack).unwrap());
+        let outcome = lint_source(&reference_registry(pack).unwrap());
         let report = outcome.report.clone().unwrap();
         assert!(report.valid, "{pack}");
         assert!(!outcome.has_blockers(), "{pack}: {:?}", outcome.diagnostics);

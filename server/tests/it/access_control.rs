@@ -16,7 +16,7 @@ use axum::http::{header, StatusCode};
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 
-use crate::common::extra::{login, raw, CavraProcess, PACK};
+use crate::common::extra::{login, raw, session_cookie, CavraProcess, PACK};
 use crate::common::{Client, TestServer};
 use server::api::ROUTES;
 
@@ -187,27 +187,6 @@ async fn server_fn(
     }
     let (status, _, body) = raw(addr, "POST", path, &headers, form.as_bytes().to_vec()).await;
     (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-async fn session_cookie(addr: SocketAddr, user: &str) -> String {
-    let (status, headers, body) = raw(
-        addr,
-        "POST",
-        "/api/session",
-        &[("content-type", "application/json")],
-        json!({"username": user, "password": format!("{user}-demo-pass")})
-            .to_string()
-            .into_bytes(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,19 +8,11 @@ use tower::ServiceExt;
 
 use server::api::ROUTES;
 
-async fn router() -> (axum::Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("api.db").display());
-    let db = server::db::Database::connect(&url).await.unwrap();
-    let config = server::config::ServiceConfig::new(dir.path().join("data"));
-    let service = server::service::Service::new(db, config).unwrap();
-    let options = server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
-    (server::web::router(options, service), dir)
-}
+use crate::common::in_process_router;
 
 #[tokio::test]
 async fn openapi_document_lists_every_route() {
-    let (router, _dir) = router().await;
+    let (router, _dir) = in_process_router().await;
     let response = router
         .oneshot(
             Request::get("/api/openapi.json")
@@ -50,7 +42,7 @@ async fn openapi_document_lists_every_route() {
 
 #[tokio::test]
 async fn every_documented_route_is_served_with_json_errors() {
-    let (router, _dir) = router().await;
+    let (router, _dir) = in_process_router().await;
     for (method, path, _) in ROUTES {
         let uri = path
             .replace("{pack}", "no-such-pack")
@@ -88,7 +80,7 @@ async fn every_documented_route_is_served_with_json_errors() {
 
 #[tokio::test]
 async fn cross_origin_server_function_calls_are_refused() {
-    let (router, _dir) = router().await;
+    let (router, _dir) = in_process_router().await;
     let request = Request::post("/api/anything")
         .header(header::HOST, "127.0.0.1:3000")
         .header(header::ORIGIN, "http://evil.example")

@@ -1,10 +1,5 @@
 //! Shared helpers of the `cli_*` tests: run the built `cavra` binary with a clean environment.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of the helpers"
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -69,6 +64,20 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
 /// Runs `cavra <args>` at the repository root (for commands that only read).
 pub fn run(args: &[&str]) -> Run {
     run_in(&repo(), args)
+}
+
+/// Runs `cavra <args>` in `cwd`: the exit code and stdout followed by stderr, lossily decoded
+/// (for tests that only look for a phrase, or feed the CLI invalid UTF-8).
+pub fn run_merged(cwd: &Path, args: &[&str]) -> (i32, String) {
+    let output = cavra_in(cwd).args(args).output().expect("running cavra");
+    (
+        output.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
 }
 
 /// Runs a prepared command.

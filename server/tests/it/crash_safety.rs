@@ -7,14 +7,14 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::extra::{try_cookie, try_json, CavraProcess, PACK};
+use crate::cli_common::run_merged;
+use crate::common::extra::{try_cookie, try_json, with_version, CavraProcess, PACK};
 
 const ITERATIONS: u64 = 6;
 
@@ -26,16 +26,6 @@ struct Acked {
     versions: Vec<String>,
     /// Digests of every promotion answered 200.
     promotions: Vec<String>,
-}
-
-fn with_version(source: &str, version: &str) -> String {
-    match source.find("version: ") {
-        Some(at) => {
-            let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
-            format!("{}version: {version}{}", &source[..at], &source[end..])
-        }
-        None => source.to_owned(),
-    }
 }
 
 /// One cycle: draft → save → publish → approval → shadow → observation → ack → sign-offs →
@@ -261,22 +251,6 @@ async fn check(addr: SocketAddr, acked: &Acked, imported: &str, label: &str) {
     assert_eq!(audit["problems"], json!([]), "{label}: {audit}");
 }
 
-fn audit_verify(url: &str) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .args(["audit", "verify", "--database-url", url])
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
 /// A small deterministic pseudo-random sequence (no extra dependency).
 fn next(seed: &mut u64) -> u64 {
     *seed = seed
@@ -347,7 +321,10 @@ async fn kill_loop(data_dir: &Path, url: &str, label: &str) {
     )
     .await;
     process.kill();
-    let (code, output) = audit_verify(url);
+    let (code, output) = run_merged(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["audit", "verify", "--database-url", url],
+    );
     assert_eq!(code, 0, "{label}: {output}");
     let acked = acked.lock().unwrap();
     eprintln!(

@@ -3,12 +3,12 @@
 //! PostgreSQL runs when `CAVRA_TEST_PG_URL` is set (scripts/test-db.sh sets it when a server
 //! answers on 127.0.0.1:5432); under `CI=true` its absence fails the test instead of skipping.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use app::backend::Backend;
 use server::config::ServiceConfig;
 use server::db::{Database, Engine};
 use server::service::Service;
+
+use crate::common::database_urls;
 
 /// The lifecycle service over a database, with its key in a temporary data directory.
 fn service(db: Database) -> (Service, tempfile::TempDir) {
@@ -17,49 +17,20 @@ fn service(db: Database) -> (Service, tempfile::TempDir) {
     (service, dir)
 }
 
-/// Databases to run each test against: a fresh SQLite file, and a fresh PostgreSQL schema.
+/// Databases to run each test against: a fresh SQLite file (with the directory that holds it), and
+/// a fresh PostgreSQL schema when configured (`common::database_urls`).
 async fn databases() -> Vec<(Database, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite_url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let mut out = vec![(
-        Database::connect(&sqlite_url).await.expect("sqlite"),
-        Some(dir),
-    )];
-    match std::env::var("CAVRA_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => out.push((fresh_postgres(&url).await, None)),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true requires PostgreSQL: run the tests through scripts/test-db.sh")
-        }
-        _ => eprintln!("note: CAVRA_TEST_PG_URL unset; PostgreSQL tests skipped"),
+    let urls = database_urls(dir.path()).await;
+    let mut dir = Some(dir);
+    let mut out = Vec::new();
+    for url in urls {
+        let db = Database::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        out.push((db, dir.take()));
     }
     out
-}
-
-/// Creates an empty schema and connects with it as the search path, so tests never share rows.
-async fn fresh_postgres(url: &str) -> Database {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let schema = format!(
-        "cavra_test_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    );
-    let admin = sqlx::PgPool::connect(url)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("create schema");
-    admin.close().await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    Database::connect(&scoped)
-        .await
-        .expect("connect with schema")
 }
 
 #[tokio::test]

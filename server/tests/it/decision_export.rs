@@ -1,11 +1,10 @@
 //! `GET /api/packs/{pack}/decisions.jsonl`: the decision log in the shape `cavra policy replay`
 //! reads, streamed page by page, on SQLite and PostgreSQL.
 
+use crate::common::extra::PACK;
 use crate::common::{servers, Client};
 use axum::http::StatusCode;
 use serde_json::json;
-
-const PACK: &str = "cavra-ai-agent-baseline";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decision_log_exports_as_jsonl_across_pages() {

@@ -4,15 +4,14 @@
 //! serving, peak RSS bounded), invalid UTF-8, NUL bytes, a 1 M-line file, malformed globs, path
 //! traversal in pack names, and HTML/script in policy text (escaped in the SSR page).
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::extra::{login, raw, CavraProcess, PACK};
+use crate::cli_common::run_merged;
+use crate::common::extra::{login, raw, session_cookie, CavraProcess, PACK};
 
 /// A billion-laughs document: 9 levels of 9 aliases each (9^9 nodes if expanded).
 fn alias_bomb() -> String {
@@ -101,23 +100,6 @@ fn browser_linter_survives_hostile_sources() {
     }
 }
 
-fn cavra(cwd: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .current_dir(cwd)
-        .args(args)
-        .env("RUST_LOG", "off")
-        .output()
-        .expect("run cavra");
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
 #[test]
 fn cli_refuses_hostile_files_and_pack_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,7 +120,7 @@ fn cli_refuses_hostile_files_and_pack_names() {
         let path = dir.path().join(format!("hostile-{index}.yaml"));
         std::fs::write(&path, bytes).unwrap();
         let started = Instant::now();
-        let (code, out) = cavra(dir.path(), &["policy", "lint", path.to_str().unwrap()]);
+        let (code, out) = run_merged(dir.path(), &["policy", "lint", path.to_str().unwrap()]);
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "{name}: {:?}",
@@ -165,7 +147,7 @@ fn cli_refuses_hostile_files_and_pack_names() {
         if pack.contains('\0') {
             continue; // an OS argument cannot carry NUL
         }
-        let (code, out) = cavra(dir.path(), &["policy", "digest", "--policy-pack", pack]);
+        let (code, out) = run_merged(dir.path(), &["policy", "digest", "--policy-pack", pack]);
         assert_eq!(code, 2, "{pack}: {out}");
         assert!(!out.contains("root:"), "{pack}: leaked a file\n{out}");
     }
@@ -213,7 +195,7 @@ async fn rest_api_refuses_hostile_drafts_and_keeps_serving() {
             assert!(body["message"].is_string(), "{name}: {body}");
         }
         // Invalid UTF-8 and broken JSON bodies: 4xx with a JSON error.
-        let cookie = cookie_for(addr, "author").await;
+        let cookie = session_cookie(addr, "author").await;
         for body in [
             b"{\"source\": \"\xff\xfe\", \"revision\": 1}".to_vec(),
             b"{\"source\": ".to_vec(),
@@ -313,27 +295,6 @@ async fn rest_api_refuses_hostile_drafts_and_keeps_serving() {
 }
 
 /// A fresh session cookie (`name=value`) for a demo user.
-async fn cookie_for(addr: std::net::SocketAddr, user: &str) -> String {
-    let (status, headers, _) = raw(
-        addr,
-        "POST",
-        "/api/session",
-        &[("content-type", "application/json")],
-        json!({"username": user, "password": format!("{user}-demo-pass")})
-            .to_string()
-            .into_bytes(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    headers[axum::http::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_in_policy_text_is_escaped_in_the_page() {
     for server in crate::common::servers().await {
@@ -455,7 +416,7 @@ async fn hundred_megabyte_bodies_get_413_with_bounded_memory() {
     assert_eq!(status, StatusCode::OK);
     let before = process.peak_rss_kb();
     const HUNDRED_MB: usize = 100 * 1024 * 1024;
-    let cookie = cookie_for(addr, "author").await;
+    let cookie = session_cookie(addr, "author").await;
     let (status, draft) = author
         .send("POST", &format!("/api/packs/{PACK}/drafts"), None)
         .await;

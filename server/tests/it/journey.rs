@@ -4,44 +4,18 @@
 //! sign-offs (own-version and other-digest refused) → promotion (parallel promotions yield one)
 //! → rollback → `cavra packet verify` and `cavra audit verify`, which fail after tampering.
 
-use std::net::SocketAddr;
-use std::process::Command;
+use std::path::Path;
 
 use axum::http::StatusCode;
 use serde_json::json;
 
+use crate::cli_common::run_merged;
+use crate::common::extra::{login, PACK};
 use crate::common::{Client, TestServer};
 
-const PACK: &str = "cavra-ai-agent-baseline";
-
-fn cavra(args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .args(args)
-        .env("RUST_LOG", "off")
-        .output()
-        .expect("run cavra");
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
-async fn login(addr: SocketAddr, user: &str) -> Client {
-    let client = Client::new(addr);
-    let (status, body) = client
-        .send(
-            "POST",
-            "/api/session",
-            Some(json!({"username": user, "password": format!("{user}-demo-pass")})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "login {user}: {body}");
-    assert!(client.has_cookie(), "session cookie set for {user}");
-    client
+/// The `server/` directory, where `cargo test` runs the tests.
+fn server_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -521,13 +495,16 @@ async fn journey(server: &TestServer) {
         "file equals download"
     );
     let key = server.data_dir().join("keys/evidence-ed25519.pub");
-    let (code, output) = cavra(&[
-        "packet",
-        "verify",
-        file.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-    ]);
+    let (code, output) = run_merged(
+        server_dir(),
+        &[
+            "packet",
+            "verify",
+            file.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("signature valid"), "{output}");
     let mut tampered = downloaded.clone();
@@ -540,23 +517,32 @@ async fn journey(server: &TestServer) {
         format!("{}.sig", tampered_path.display()),
     )
     .unwrap();
-    let (code, output) = cavra(&[
-        "packet",
-        "verify",
-        tampered_path.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-    ]);
+    let (code, output) = run_merged(
+        server_dir(),
+        &[
+            "packet",
+            "verify",
+            tampered_path.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 1, "{output}");
 
     // Audit chain: intact, then an edited row is detected.
-    let (code, output) = cavra(&["audit", "verify", "--database-url", &server.url]);
+    let (code, output) = run_merged(
+        server_dir(),
+        &["audit", "verify", "--database-url", &server.url],
+    );
     assert_eq!(code, 0, "{engine:?}: {output}");
     sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
         .execute(server.service.db().pool())
         .await
         .unwrap();
-    let (code, output) = cavra(&["audit", "verify", "--database-url", &server.url]);
+    let (code, output) = run_merged(
+        server_dir(),
+        &["audit", "verify", "--database-url", &server.url],
+    );
     assert_eq!(code, 1, "{engine:?}: {output}");
     assert!(output.contains("entry 3 was modified"), "{output}");
 }

@@ -5,21 +5,11 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use server::db::Database;
-
-async fn router() -> (axum::Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("web.db").display());
-    let db = Database::connect(&url).await.unwrap();
-    let options = server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
-    let config = server::config::ServiceConfig::new(dir.path().join("data"));
-    let service = server::service::Service::new(db, config).unwrap();
-    (server::web::router(options, service), dir)
-}
+use crate::common::in_process_router;
 
 #[tokio::test]
 async fn home_page_is_server_rendered_and_loads_our_wasm() {
-    let (router, _dir) = router().await;
+    let (router, _dir) = in_process_router().await;
     let response = router
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
@@ -40,7 +30,7 @@ async fn home_page_is_server_rendered_and_loads_our_wasm() {
 
 #[tokio::test]
 async fn health_check_answers() {
-    let (router, _dir) = router().await;
+    let (router, _dir) = in_process_router().await;
     let response = router
         .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
         .await

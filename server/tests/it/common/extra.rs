@@ -59,7 +59,30 @@ pub async fn login(addr: SocketAddr, user: &str) -> Client {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "login {user}: {body}");
+    assert!(client.has_cookie(), "session cookie set for {user}");
     client
+}
+
+/// Signs in as a demo user over REST; the session cookie as `name=value`.
+pub async fn session_cookie(addr: SocketAddr, user: &str) -> String {
+    let (status, headers, body) = raw(
+        addr,
+        "POST",
+        "/api/session",
+        &[("content-type", "application/json")],
+        json!({"username": user, "password": format!("{user}-demo-pass")})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// A `cavra serve` child process; killed (SIGKILL) on drop.
@@ -175,6 +198,17 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// `source` with its first `version: …` line set to `version: <version>`.
+pub fn with_version(source: &str, version: &str) -> String {
+    match source.find("version: ") {
+        Some(at) => {
+            let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
+            format!("{}version: {version}{}", &source[..at], &source[end..])
+        }
+        None => source.to_owned(),
+    }
+}
+
 /// Publishes a new version of the fixture pack as `client` (the enforced text with
 /// `version: <version>`); returns its digest.
 pub async fn publish_version(client: &Client, version: &str) -> String {
@@ -183,14 +217,7 @@ pub async fn publish_version(client: &Client, version: &str) -> String {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     let id = draft["id"].as_i64().unwrap();
-    let source = draft["source"].as_str().unwrap();
-    let source = match source.find("version: ") {
-        Some(at) => {
-            let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
-            format!("{}version: {version}{}", &source[..at], &source[end..])
-        }
-        None => source.to_owned(),
-    };
+    let source = with_version(draft["source"].as_str().unwrap(), version);
     let (status, saved) = client
         .send(
             "PUT",

@@ -1,8 +1,6 @@
 //! Shared helpers of the HTTP tests: a bound server on SQLite or PostgreSQL, and a tiny
 //! cookie-keeping HTTP/1 client.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -91,6 +89,17 @@ pub async fn seeded_service(url: &str, data_dir: PathBuf) -> Service {
         .expect("import");
     assert!(!imported.is_empty(), "fixture packs imported");
     service
+}
+
+/// The router over a fresh SQLite database with no packs, driven in-process (`oneshot`, no port).
+pub async fn in_process_router() -> (axum::Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let config = ServiceConfig::new(dir.path().join("data"));
+    let service = Service::new(db, config).unwrap();
+    let options = server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
+    (server::web::router(options, service), dir)
 }
 
 /// Starts a server on 127.0.0.1:0 for each configured database.
