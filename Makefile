@@ -34,14 +34,20 @@ clippy:
 unit:
 	scripts/test-db.sh cargo test --workspace
 
+# lifecycle alone (its own features, not unified with the app's) compiles for wasm32; a check is
+# enough, no code is generated or linked for an rlib, and `site` builds it inside the frontend.
 wasm:
-	cargo build -p lifecycle --target wasm32-unknown-unknown
+	cargo check -p lifecycle --target wasm32-unknown-unknown
 
 site:
 	scripts/build-site.sh debug
 
+# The debug `cavra` the browser suite drives (target/debug/cavra), from the same build as `unit`:
+# `cargo test --workspace` enables dev-dependency features (tokio, tower, regex, …), so a
+# `cargo build -p server` after it would rebuild some 60 crates (tokio, axum, sqlx, Leptos, app,
+# server) for a second feature set. After `unit` this step is a no-op.
 server:
-	cargo build -p server
+	cargo test --workspace --no-run
 
 e2e: site server
 	node end2end/run.mjs

@@ -2,7 +2,7 @@
 # Regenerates the example evidence packets and the generated plan files with the `cavra` CLI.
 # Run from the repository root:  sh examples/policy-lifecycle/regenerate.sh
 # (CAVRA=path/to/cavra to use a built binary instead of `cargo run`.)
-# The test server/tests/cli_examples.rs fails when these files are stale.
+# The test server/tests/it/cli_examples.rs fails when these files are stale.
 set -eu
 CAVRA="${CAVRA:-cargo run --quiet -p server --bin cavra --}"
 # The reference run's three timestamps, so the files equal CAVRA's examples byte for byte.

@@ -1,0 +1,39 @@
+//! HTTP tests of the router, driven in-process without binding a port.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::common::in_process_router;
+
+#[tokio::test]
+async fn home_page_is_server_rendered_and_loads_our_wasm() {
+    let (router, _dir) = in_process_router().await;
+    let response = router
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        html.contains("Policy lifecycle workspace"),
+        "SSR content present"
+    );
+    assert!(
+        html.contains("/pkg/cavra"),
+        "hydration script from our own origin: {html}"
+    );
+    assert!(html.contains(r#"id="count""#));
+}
+
+#[tokio::test]
+async fn health_check_answers() {
+    let (router, _dir) = in_process_router().await;
+    let response = router
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
