@@ -11,10 +11,7 @@
 //! start/stop, on any replica) is not written but handed back as [`Outcome::Stale`], and the
 //! request evaluates again under the fresh pointers. So every answered decision was made under
 //! pointers read after the request arrived — the guarantee of a per-request read, at one read
-//! per batch. On PostgreSQL that read is folded into the batch statement itself (the rows whose
-//! pointers no longer match are filtered out in SQL and the statement returns the pointers it
-//! compared against), so a batch is one round trip. Negative answers (no such pack, nothing
-//! enforced) are never cached.
+//! per batch. Negative answers (no such pack, nothing enforced) are never cached.
 //!
 //! Rows are written with their final values and ids come from the database, so replicas sharing
 //! a PostgreSQL database each run their own writer without coordination. If a batch fails, its
@@ -227,9 +224,6 @@ async fn write_batch(
     batch: &mut Vec<Pending>,
     cache: &PointerCache,
 ) -> Result<()> {
-    if engine == Engine::Postgres {
-        return write_batch_postgres(conn, batch, cache).await;
-    }
     let current = validate(conn, batch, cache).await?;
     let (fresh, stale): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| {
         current.get(&p.log.pack_id).and_then(Option::as_deref) == Some(&*p.pointers)
@@ -240,7 +234,7 @@ async fn write_batch(
     if fresh.is_empty() {
         return Ok(());
     }
-    match insert_sqlite(conn, &fresh).await {
+    match insert(conn, engine, &fresh).await {
         Ok(ids) => {
             for (pending, id) in fresh.into_iter().zip(ids) {
                 let _ = pending.done.send(Ok(Outcome::Recorded(id)));
@@ -249,48 +243,11 @@ async fn write_batch(
         Err(error) => {
             tracing::warn!(%error, rows = fresh.len(), "decision batch failed; retrying row by row");
             for pending in fresh {
-                let result = insert_sqlite(conn, std::slice::from_ref(&pending))
+                let result = insert(conn, engine, std::slice::from_ref(&pending))
                     .await
                     .and_then(|ids| ids.first().copied().ok_or(BackendError::Unavailable))
                     .map(Outcome::Recorded);
                 let _ = pending.done.send(result);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// PostgreSQL: each batch is one checked statement ([`insert_postgres_checked`]); if it fails,
-/// its rows are retried one statement each, so one bad row cannot fail its neighbours.
-async fn write_batch_postgres(
-    conn: &mut AnyConnection,
-    batch: &mut Vec<Pending>,
-    cache: &PointerCache,
-) -> Result<()> {
-    let settle = |pending: Pending, id: Option<i64>| {
-        let _ = pending
-            .done
-            .send(Ok(id.map_or(Outcome::Stale, Outcome::Recorded)));
-    };
-    match insert_postgres_checked(conn, batch).await {
-        Ok((ids, current)) => {
-            refresh(cache, &current);
-            for (pending, id) in batch.drain(..).zip(ids) {
-                settle(pending, id);
-            }
-        }
-        Err(error) => {
-            tracing::warn!(%error, rows = batch.len(), "decision batch failed; retrying row by row");
-            for pending in batch.drain(..) {
-                match insert_postgres_checked(conn, std::slice::from_ref(&pending)).await {
-                    Ok((ids, current)) => {
-                        refresh(cache, &current);
-                        settle(pending, ids.first().copied().flatten());
-                    }
-                    Err(error) => {
-                        let _ = pending.done.send(Err(error));
-                    }
-                }
             }
         }
     }
@@ -310,20 +267,15 @@ async fn validate(
         let pointers = read_pointers(&mut *conn, pack).await?.map(Arc::new);
         current.insert(pack.to_owned(), pointers);
     }
-    refresh(cache, &current);
-    Ok(current)
-}
-
-/// Puts pointers just read into the cache (a pack that enforces nothing leaves it).
-fn refresh(cache: &PointerCache, current: &HashMap<String, Option<Arc<Pointers>>>) {
     if let Ok(mut cache) = cache.lock() {
-        for (pack, pointers) in current {
+        for (pack, pointers) in &current {
             match pointers {
                 Some(pointers) => cache.insert(pack.clone(), pointers.clone()),
                 None => cache.remove(pack),
             };
         }
     }
+    Ok(current)
 }
 
 /// Builds `($1, …, $k), ($k+1, …)` for `rows` rows of `columns` placeholders; on SQLite plain
@@ -393,6 +345,14 @@ const OBSERVATION_INSERT: &str = "INSERT INTO observations (shadow_id, decision_
     enforced_digest, candidate_digest, enforced_decision, enforced_rule_id, candidate_decision, \
     candidate_rule_id, diverged, flip_kind, at) VALUES";
 
+/// Inserts a batch in one transaction and returns the decision-log ids in batch order.
+async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> Result<Vec<i64>> {
+    match engine {
+        Engine::Sqlite => insert_sqlite(conn, batch).await,
+        Engine::Postgres => insert_postgres(conn, batch).await,
+    }
+}
+
 /// SQLite: the whole transaction is one multi-statement query, so one round trip to SQLite's
 /// worker thread. `BEGIN IMMEDIATE` takes the single write lock first, so the rows of the log
 /// INSERT get consecutive ids ending at `MAX(id)`, which the observation rows use directly.
@@ -442,72 +402,17 @@ async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Ve
     Ok((first..=last).collect())
 }
 
-/// The current pointers of every pack a checked batch named, as the statement read them.
-type Current = HashMap<String, Option<Arc<Pointers>>>;
-
-/// PostgreSQL, with the pointer check folded in: one statement reads the current pointers of
-/// the batch's packs (`cur`), keeps only the rows decided under them (`fresh`, numbered `k` in
-/// batch order), inserts those and their observations, and returns both the inserted ids by
-/// batch position and the pointers it compared against. So a batch costs one round trip, and a
-/// row is written only if its pointers were current in the statement's own snapshot — the same
-/// guarantee as reading them first (see the module notes), one round trip earlier.
-///
-/// RETURNING promises no row order, but PostgreSQL draws the sequence once per row in the order
-/// the INSERT's SELECT (ordered by `k`) yields them, so numbering the returned ids in ascending
-/// order gives each row's `k` (other replicas' rows may take ids in between), and each
-/// observation joins its decision through `k`.
-async fn insert_postgres_checked(
-    conn: &mut AnyConnection,
-    batch: &[Pending],
-) -> Result<(Vec<Option<i64>>, Current)> {
+/// PostgreSQL: the batch is one statement (so its own transaction and one round trip): the log
+/// INSERT and the observation INSERT are data-modifying CTEs. RETURNING promises no row order,
+/// but PostgreSQL draws the sequence once per row in VALUES order, so numbering the returned ids
+/// in ascending order gives each row's position in the batch (other replicas' rows may take ids
+/// in between), and each observation joins its decision by that position.
+async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Vec<i64>> {
     let n = batch.len();
-    let packs: Vec<&str> = batch
-        .iter()
-        .map(|p| p.log.pack_id.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    // Parameters: the packs, then 10 per row, then 12 per observation.
-    let mut sql = String::from(
-        "WITH cur AS (SELECT p.id AS pack_id, p.enforced_digest, s.id AS shadow_id, \
-         s.candidate_digest FROM packs p LEFT JOIN shadow_runs s \
-         ON s.pack_id = p.id AND s.stopped_at IS NULL WHERE p.id IN (",
-    );
-    for i in 0..packs.len() {
-        sql.push_str(&format!(
-            "{}${}::text",
-            if i == 0 { "" } else { ", " },
-            i + 1
-        ));
-    }
-    sql.push_str(")), v AS (SELECT * FROM (VALUES ");
-    const ROW_TYPES: [&str; 10] = [
-        "bigint", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "text",
-    ];
-    let mut next = packs.len() + 1;
-    for row in 0..n {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for (column, ty) in ROW_TYPES.iter().enumerate() {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${next}::{ty}"));
-            next += 1;
-        }
-        sql.push(')');
-    }
-    sql.push_str(
-        ") AS v(n, pack_id, policy_digest, input_json, decision, rule_id, severity, at, \
-         shadow_id, candidate_digest)), \
-         fresh AS (SELECT v.*, row_number() OVER (ORDER BY v.n) AS k FROM v JOIN cur \
-         ON cur.pack_id = v.pack_id AND cur.enforced_digest = v.policy_digest \
-         AND cur.shadow_id IS NOT DISTINCT FROM v.shadow_id \
-         AND cur.candidate_digest IS NOT DISTINCT FROM v.candidate_digest), \
-         logs AS (INSERT INTO decision_log \
-         (pack_id, policy_digest, input_json, decision, rule_id, severity, at) \
-         SELECT pack_id, policy_digest, input_json, decision, rule_id, severity, at FROM fresh \
-         ORDER BY k RETURNING id), \
-         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM logs)",
+    let mut sql = format!(
+        "WITH logs AS ({LOG_INSERT} {} RETURNING id), \
+         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM logs)",
+        values(Engine::Postgres, n, 7)
     );
     let observed: Vec<(i64, &Pending, &ObservationRow)> = batch
         .iter()
@@ -522,9 +427,9 @@ async fn insert_postgres_checked(
         sql.push_str(", observed AS (");
         sql.push_str(OBSERVATION_INSERT.trim_end_matches("VALUES"));
         sql.push_str(
-            "SELECT o.shadow_id, numbered.id, o.pack_id, o.enforced_digest, o.candidate_digest, \
-             o.enforced_decision, o.enforced_rule_id, o.candidate_decision, o.candidate_rule_id, \
-             o.diverged, o.flip_kind, o.at FROM (VALUES ",
+            "SELECT v.shadow_id, numbered.id, v.pack_id, v.enforced_digest, v.candidate_digest, \
+             v.enforced_decision, v.enforced_rule_id, v.candidate_decision, v.candidate_rule_id, \
+             v.diverged, v.flip_kind, v.at FROM (VALUES ",
         );
         for row in 0..observed.len() {
             sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -532,71 +437,33 @@ async fn insert_postgres_checked(
                 if column > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${next}::{ty}"));
-                next += 1;
+                sql.push_str(&format!("${}::{ty}", 7 * n + 12 * row + column + 1));
             }
             sql.push(')');
         }
         sql.push_str(
-            ") AS o(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
+            ") AS v(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
              enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
-             JOIN fresh ON fresh.n = o.n JOIN numbered ON numbered.k = fresh.k)",
+             JOIN numbered ON numbered.n = v.n)",
         );
     }
-    sql.push_str(
-        " SELECT fresh.n, numbered.id, NULL::text AS pack_id, NULL::text AS enforced_digest, \
-         NULL::bigint AS shadow_id, NULL::text AS candidate_digest \
-         FROM fresh JOIN numbered ON numbered.k = fresh.k \
-         UNION ALL SELECT NULL, NULL, pack_id, enforced_digest, shadow_id, candidate_digest FROM cur",
-    );
-    let mut query = sqlx::query(&sql);
-    for pack in &packs {
-        query = query.bind(*pack);
-    }
-    for (pending, position) in batch.iter().zip(1_i64..) {
-        let log = &pending.log;
-        let shadow = pending.pointers.shadow.as_ref();
-        query = query
-            .bind(position)
-            .bind(&log.pack_id)
-            .bind(&log.policy_digest)
-            .bind(&log.input_json)
-            .bind(&log.decision)
-            .bind(&log.rule_id)
-            .bind(&log.severity)
-            .bind(log.at)
-            .bind(shadow.map(|(id, _)| *id))
-            .bind(shadow.map(|(_, candidate)| candidate.as_str()));
-    }
+    sql.push_str(" SELECT id FROM numbered ORDER BY n");
+    let mut query = bind_logs(sqlx::query(&sql), batch);
     for (position, pending, o) in observed {
         query = bind_observation(query.bind(o.shadow_id).bind(position), pending, o);
     }
-    let mut ids = vec![None; n];
-    let mut current: Current = packs.iter().map(|p| ((*p).to_owned(), None)).collect();
-    for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
-        let position: Option<i64> = row.try_get(0).map_err(db_error)?;
-        if let Some(position) = position {
-            let id: i64 = row.try_get(1).map_err(db_error)?;
-            let slot = usize::try_from(position - 1)
-                .ok()
-                .and_then(|i| ids.get_mut(i))
-                .ok_or(BackendError::Unavailable)?;
-            *slot = Some(id);
-            continue;
-        }
-        let pack: String = row.try_get(2).map_err(db_error)?;
-        let enforced: Option<String> = row.try_get(3).map_err(db_error)?;
-        let shadow_id: Option<i64> = row.try_get(4).map_err(db_error)?;
-        let candidate: Option<String> = row.try_get(5).map_err(db_error)?;
-        let pointers = enforced.map(|enforced_digest| {
-            Arc::new(Pointers {
-                enforced_digest,
-                shadow: shadow_id.zip(candidate),
-            })
-        });
-        current.insert(pack, pointers);
+    let ids: Vec<i64> = query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(db_error)?;
+    if ids.len() != n {
+        return Err(BackendError::Unavailable);
     }
-    Ok((ids, current))
+    Ok(ids)
 }
 
 #[cfg(test)]
