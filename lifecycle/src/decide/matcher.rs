@@ -11,7 +11,7 @@
 //! much room for the pieces after it. The newline rule keeps this property: if the gap before the
 //! leftmost occurrence holds a newline, so does the gap before any later one, and if two
 //! occurrences overlap, the piece is periodic, so a newline it covers in the later occurrence is
-//! also in the gap before it. The property test in `tests/decide_props.rs` checks the matcher
+//! also in the gap before it. The property test in `tests/it/decide_props.rs` checks the matcher
 //! against a regex-based copy of CAVRA's translation.
 
 use std::collections::HashMap;
