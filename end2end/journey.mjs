@@ -253,13 +253,18 @@ export const governedJourney = {
       const published = await status(page, /Published sha256:[0-9a-f]{64}/);
       const candidate = /sha256:[0-9a-f]{64}/.exec(published)[0];
 
-      // Pack page: the approver picker (Platform Security only), then shadow.
+      // Pack page: the approver picker shows the pack's rule (not editable by the requester)
+      // and offers only additions; then shadow.
       await openPack(page, server.url);
       await page.selectOption('#approval-digest', candidate);
-      await page.uncheck('input.approver-group[value="Repository Owners"]');
-      await page.check('input.approver-group[value="Platform Security"]');
+      const required = await page.locator('#required-groups .required-group').evaluateAll((els) => els.map((e) => e.dataset.group));
+      assert(JSON.stringify(required) === JSON.stringify(['Platform Security', 'Repository Owners']), `required groups: ${required}`);
+      assert((await page.locator('input.approver-group[value="Platform Security"]').count()) === 0, 'a required group cannot be unticked');
+      await page.selectOption('#approval-kind', 'rollback');
+      await waitText(page, '#required-groups', /^Platform Security — 1 approver$/);
+      await page.selectOption('#approval-kind', 'promotion');
       await page.click('#request-approval');
-      await status(page, /Approval request \d+ opened for Platform Security\./);
+      await status(page, /Approval request \d+ opened for Platform Security, Repository Owners\./);
       await page.click(`#versions tr[data-digest="${candidate}"] .start-shadow`);
       await status(page, /Shadow started/);
       await page.waitForSelector('#shadow-observations', { timeout: 15_000 });
@@ -292,21 +297,54 @@ export const governedJourney = {
       await waitText(page, '.replay-flips', /allow_to_require_approval/);
       await shot(page, 'replay.png');
 
-      // The author has no sign-off controls.
+      // The author has no sign-off controls and cannot waive divergences.
       assert((await page.locator('.approval .signoff-approve').count()) === 0, 'no sign-off controls for the author');
-      await page.click('#acknowledge');
-      await status(page, /Acknowledged; 0 unacknowledged/);
+      assert((await page.locator('#acknowledge').count()) === 0, 'no acknowledge button for the author');
 
-      // The approver, in another browser context, sees what they sign and approves.
+      // The approver, in another browser context, acknowledges the divergences, then rejects.
       const approver = await signIn(browser, server.url, 'security');
       contexts.push(approver.context);
       await openPack(approver.page, server.url);
-      const card = approver.page.locator('.approval', { hasText: candidate }).first();
+      await approver.page.click('#acknowledge');
+      await status(approver.page, /Acknowledged; 0 unacknowledged/);
+      let card = approver.page.locator('.approval', { hasText: candidate }).first();
+      await card.locator('.what-you-sign').waitFor({ timeout: 15_000 });
+      await card.locator('.signoff-comment').fill('pytest needs a ticket reference first.');
+      await card.locator('.signoff-reject').click();
+      await status(approver.page, /Signed \(reject\)/);
+
+      // A rejected digest is blocked: the author sees why, and asking again does not clear it.
+      await openPack(page, server.url);
+      await page.waitForSelector('.approval .rejected-banner', { timeout: 15_000 });
+      await page.selectOption('#approval-digest', candidate);
+      await page.click('#request-approval');
+      await status(page, /Approval request \d+ opened/);
+      await waitText(page, '#gate-ready', /^not ready$/);
+      await waitText(page, '#gate', /rejected/);
+      await page.locator('#gate').scrollIntoViewIfNeeded();
+      await shot(page, 'gate-rejected.png');
+
+      // The approver withdraws the rejection (resolved in review) and approves.
+      await openPack(approver.page, server.url);
+      card = approver.page.locator('.approval', { hasText: candidate }).last();
+      await card.locator('.signoff-withdraw').first().click();
+      await status(approver.page, /withdrawn/);
+      await openPack(approver.page, server.url);
+      card = approver.page.locator('.approval', { hasText: candidate }).first();
       await card.locator('.what-you-sign').waitFor({ timeout: 15_000 });
       await card.locator('.signoff-comment').fill('Reviewed the diff, dry run and shadow results.');
       await shot(approver.page, 'approver.png');
       await card.locator('.signoff-approve').click();
       await status(approver.page, /Signed \(approve\)/);
+
+      // The repository owner signs the same request for their group.
+      const owner = await signIn(browser, server.url, 'owner');
+      contexts.push(owner.context);
+      await openPack(owner.page, server.url);
+      const ownerCard = owner.page.locator('.approval', { hasText: candidate }).first();
+      await ownerCard.locator('.what-you-sign').waitFor({ timeout: 15_000 });
+      await ownerCard.locator('.signoff-approve').click();
+      await status(owner.page, /Signed \(approve\)/);
 
       // Promotion.
       await openPack(page, server.url);

@@ -124,10 +124,66 @@ pub struct PackSummary {
     pub enforced_at: Option<String>,
     /// Number of enforcement changes so far.
     pub enforced_seq: i64,
-    /// The approver groups a promotion needs by default.
+    /// The approver groups a promotion needs (the groups of `approval_rule.promotion`).
     pub approver_groups: Vec<String>,
+    /// The server's approval rule for this pack: requests may add groups, never remove them.
+    pub approval_rule: ApprovalRule,
     /// The active shadow run, if any.
     pub shadow: Option<ShadowRun>,
+}
+
+/// How many distinct approvers of one group an approval needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupQuorum {
+    /// Approver group.
+    pub group: String,
+    /// Distinct approvers needed from it (at least 1).
+    pub quorum: u32,
+}
+
+/// A pack's approval rule, kept by the server (pack settings, admin-editable, audited).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRule {
+    /// What a promotion needs.
+    pub promotion: Vec<GroupQuorum>,
+    /// What a rollback needs (always includes Platform Security).
+    pub rollback: Vec<GroupQuorum>,
+    /// Hours after which a sign-off no longer counts.
+    pub ttl_hours: u32,
+}
+
+impl ApprovalRule {
+    /// The group every rollback needs, whatever the pack's settings say.
+    pub const ROLLBACK_GROUP: &'static str = "Platform Security";
+    /// Default sign-off lifetime: one week.
+    pub const DEFAULT_TTL_HOURS: u32 = 168;
+
+    /// The default rule for a pack whose promotions need `groups`.
+    pub fn defaults(groups: &[String]) -> ApprovalRule {
+        ApprovalRule {
+            promotion: groups
+                .iter()
+                .map(|group| GroupQuorum {
+                    group: group.clone(),
+                    quorum: 1,
+                })
+                .collect(),
+            rollback: vec![GroupQuorum {
+                group: Self::ROLLBACK_GROUP.to_owned(),
+                quorum: 1,
+            }],
+            ttl_hours: Self::DEFAULT_TTL_HOURS,
+        }
+    }
+
+    /// The requirement of a request kind (`promotion` or `rollback`).
+    pub fn for_kind(&self, kind: &str) -> &[GroupQuorum] {
+        if kind == "rollback" {
+            &self.rollback
+        } else {
+            &self.promotion
+        }
+    }
 }
 
 /// An editable draft.
@@ -195,6 +251,8 @@ pub struct VersionLintReport {
 /// A sign-off on an approval request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignOff {
+    /// Sign-off id (to withdraw it).
+    pub id: i64,
     /// Approver's username.
     pub user: String,
     /// The group signed for.
@@ -204,6 +262,19 @@ pub struct SignOff {
     /// `approve` or `reject`.
     pub decision: String,
     /// Free text.
+    pub comment: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Set once withdrawn: it no longer counts (nor blocks, for a rejection).
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// The withdrawal of a sign-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// Who withdrew it.
+    pub user: String,
+    /// Why.
     pub comment: String,
     /// When (RFC 3339).
     pub at: String,
@@ -220,7 +291,7 @@ pub struct ApprovalRequest {
     pub digest: String,
     /// `promotion` or `rollback`.
     pub kind: String,
-    /// Groups that must each approve.
+    /// Groups asked: the pack's rule at request time plus any the requester added.
     pub groups: Vec<String>,
     /// Requester's username.
     pub requested_by: String,
@@ -228,10 +299,13 @@ pub struct ApprovalRequest {
     pub created_at: String,
     /// Sign-offs so far.
     pub signoffs: Vec<SignOff>,
-    /// Groups still without an approval.
+    /// Groups still short of their quorum (per the pack's current rule).
     pub pending_groups: Vec<String>,
-    /// Whether any sign-off rejected.
+    /// Whether a rejection of this digest stands (not withdrawn): it blocks the digest.
     pub rejected: bool,
+    /// When the promotion or rollback it was for consumed it (RFC 3339); its sign-offs no
+    /// longer count.
+    pub consumed_at: Option<String>,
 }
 
 /// What an approver submits.
@@ -465,8 +539,8 @@ mod ssr {
         async fn list_versions(&self, pack_id: &str) -> Result<Vec<Version>, BackendError>;
         /// One version with reports and diffs.
         async fn get_version(&self, pack_id: &str, digest: &str) -> Result<Version, BackendError>;
-        /// Opens an approval request for a digest; `groups` defaults to the pack's groups
-        /// (promotion) or Platform Security (rollback).
+        /// Opens an approval request for a digest. It always asks the groups of the pack's
+        /// approval rule for `kind`; `groups` can only add reviewers to those.
         async fn request_approval(
             &self,
             actor: &Actor,
@@ -478,6 +552,20 @@ mod ssr {
         /// Approval requests of a pack, newest first.
         async fn list_approvals(&self, pack_id: &str)
             -> Result<Vec<ApprovalRequest>, BackendError>;
+        /// Withdraws a sign-off: the signer's own, or a rejection by a member of its group.
+        async fn withdraw_signoff(
+            &self,
+            actor: &Actor,
+            signoff_id: i64,
+            comment: &str,
+        ) -> Result<ApprovalRequest, BackendError>;
+        /// Replaces a pack's approval rule (admins only; audited).
+        async fn set_approval_rule(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            rule: &ApprovalRule,
+        ) -> Result<PackSummary, BackendError>;
         /// Signs off a request (separation of duties and digest binding enforced).
         async fn sign_off(
             &self,
@@ -533,6 +621,16 @@ mod ssr {
             actor: &Actor,
             pack_id: &str,
             digest: &str,
+            reason: &str,
+        ) -> Result<Enforcement, BackendError>;
+        /// Break-glass (admins only): enforces a digest by `promote` or `rollback` without the
+        /// approval (and shadow) checks, with a reason; audited and flagged in the packet.
+        async fn break_glass(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            digest: &str,
+            action: &str,
             reason: &str,
         ) -> Result<Enforcement, BackendError>;
         /// Enforcement history, oldest first.

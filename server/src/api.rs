@@ -125,6 +125,12 @@ route_table! {
         "Request approval for a digest";
     post "/api/approvals/{id}/signoffs" => governance::sign_off,
         "Sign off an approval request";
+    post "/api/signoffs/{id}/withdraw" => governance::withdraw_signoff,
+        "Withdraw a sign-off (your own, or a rejection of your group)";
+    put "/api/packs/{pack}/approval-rule" => governance::set_approval_rule,
+        "Replace the pack's approval rule: groups, quorum, sign-off lifetime (admins)";
+    post "/api/packs/{pack}/break-glass" => governance::break_glass,
+        "Break-glass promote or rollback without approvals, with a reason (admins; audited)";
     get "/api/packs/{pack}/shadow" => governance::divergence,
         "Divergence summary of the shadow run";
     post "/api/packs/{pack}/shadow" => governance::start_shadow,

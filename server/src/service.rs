@@ -27,9 +27,9 @@ use std::sync::{Arc, Mutex};
 use sqlx::{Any, AnyConnection, Transaction};
 
 use app::backend::{
-    Actor, ApprovalRequest, Backend, BackendError, DivergenceSummary, Draft, Enforcement,
-    EvidencePacket, GateReport, HistoryEntry, PackSummary, ReplaySummary, Role, ShadowRun,
-    SignOffInput, Version,
+    Actor, ApprovalRequest, ApprovalRule, Backend, BackendError, DivergenceSummary, Draft,
+    Enforcement, EvidencePacket, GateReport, HistoryEntry, PackSummary, ReplaySummary, Role,
+    ShadowRun, SignOffInput, Version,
 };
 use lifecycle::decide::CompiledPolicy;
 
@@ -371,6 +371,35 @@ impl Backend for Service {
         input: &SignOffInput,
     ) -> Result<ApprovalRequest> {
         approvals::sign_off(self, actor, request_id, input).await
+    }
+
+    async fn withdraw_signoff(
+        &self,
+        actor: &Actor,
+        signoff_id: i64,
+        comment: &str,
+    ) -> Result<ApprovalRequest> {
+        approvals::withdraw_signoff(self, actor, signoff_id, comment).await
+    }
+
+    async fn set_approval_rule(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        rule: &ApprovalRule,
+    ) -> Result<PackSummary> {
+        approvals::set_approval_rule(self, actor, pack_id, rule).await
+    }
+
+    async fn break_glass(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        digest: &str,
+        action: &str,
+        reason: &str,
+    ) -> Result<Enforcement> {
+        gate::break_glass(self, actor, pack_id, digest, action, reason).await
     }
 
     async fn start_shadow(&self, actor: &Actor, pack_id: &str, digest: &str) -> Result<ShadowRun> {

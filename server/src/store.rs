@@ -13,6 +13,7 @@
 //! database failure is logged and shown as "storage is unavailable".
 
 pub mod approvals;
+pub mod contributors;
 pub mod counters;
 pub mod decisions;
 pub mod drafts;

@@ -3,15 +3,18 @@
 use leptos::prelude::*;
 
 use super::ApiError;
-use crate::backend::{ApprovalRequest, DivergenceSummary, Enforcement, ShadowRun};
+use crate::backend::{
+    ApprovalRequest, ApprovalRule, DivergenceSummary, Enforcement, PackSummary, ShadowRun,
+};
 
-/// Opens an approval request (`kind` is `promotion` or `rollback`) for the chosen groups.
+/// Opens an approval request (`kind` is `promotion` or `rollback`): the pack's rule, plus any
+/// groups the requester adds.
 #[server]
 pub async fn request_approval(
     pack_id: String,
     digest: String,
     kind: String,
-    // An empty list is sent as no field at all; it means "the default groups".
+    // An empty list is sent as no field at all; it means "no additions".
     #[server(default)] groups: Vec<String>,
 ) -> Result<ApprovalRequest, ApiError> {
     let (backend, actor) = super::ssr::actor().await?;
@@ -38,6 +41,28 @@ pub async fn sign_off(
         comment,
     };
     Ok(backend.sign_off(&actor, request_id, &input).await?)
+}
+
+/// Withdraws a sign-off (your own, or a rejection of your group).
+#[server]
+pub async fn withdraw_signoff(
+    signoff_id: i64,
+    comment: String,
+) -> Result<ApprovalRequest, ApiError> {
+    let (backend, actor) = super::ssr::actor().await?;
+    Ok(backend
+        .withdraw_signoff(&actor, signoff_id, &comment)
+        .await?)
+}
+
+/// Replaces a pack's approval rule (admins).
+#[server]
+pub async fn set_approval_rule(
+    pack_id: String,
+    rule: ApprovalRule,
+) -> Result<PackSummary, ApiError> {
+    let (backend, actor) = super::ssr::actor().await?;
+    Ok(backend.set_approval_rule(&actor, &pack_id, &rule).await?)
 }
 
 /// Starts shadow mode for a candidate.

@@ -7,6 +7,7 @@
 //! API and records), never from each other, except a panel's own part (`versions` shows the
 //! `approver_picker`, `version_diff` the `replay`).
 
+mod approval_rule;
 mod approvals;
 mod approver_picker;
 mod evidence;

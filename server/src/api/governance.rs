@@ -52,6 +52,54 @@ pub(super) async fn sign_off(
     Ok((StatusCode::CREATED, AppJson(request)))
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct CommentBody {
+    #[serde(default)]
+    comment: String,
+}
+
+pub(super) async fn withdraw_signoff(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(id): Path<i64>,
+    AppJson(body): AppJson<CommentBody>,
+) -> ApiResult<app::backend::ApprovalRequest> {
+    Ok(AppJson(
+        service.withdraw_signoff(&actor, id, &body.comment).await?,
+    ))
+}
+
+pub(super) async fn set_approval_rule(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(pack): Path<String>,
+    AppJson(rule): AppJson<app::backend::ApprovalRule>,
+) -> ApiResult<app::backend::PackSummary> {
+    Ok(AppJson(
+        service.set_approval_rule(&actor, &pack, &rule).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct BreakGlassBody {
+    digest: String,
+    action: String,
+    reason: String,
+}
+
+pub(super) async fn break_glass(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(pack): Path<String>,
+    AppJson(body): AppJson<BreakGlassBody>,
+) -> ApiResult<app::backend::Enforcement> {
+    Ok(AppJson(
+        service
+            .break_glass(&actor, &pack, &body.digest, &body.action, &body.reason)
+            .await?,
+    ))
+}
+
 pub(super) async fn divergence(
     State(service): State<Service>,
     Authed(_): Authed,

@@ -8,7 +8,7 @@ use app::backend::{Actor, BackendError, Draft, PackSummary, Version, VersionLint
 use lifecycle::value::Value;
 
 use super::evidence::fixtures;
-use super::{now_millis, require_role, Result, Service, AUTHORS};
+use super::{require_role, Result, Service, AUTHORS};
 use crate::store;
 
 /// The default approver groups of a promotion: CAVRA's approval workflow.
@@ -250,6 +250,7 @@ pub async fn create_draft(
     let source = store::versions::source(&mut write, pack_id, &digest).await?;
     let now = write.now();
     let id = store::drafts::insert(&mut write, pack_id, &source, &digest, actor.id, now).await?;
+    store::contributors::add_to_draft(&mut write, id, actor.id, now).await?;
     let detail = serde_json::json!({"draft_id": id});
     write
         .audit("draft.create", pack_id, &digest, detail)
@@ -274,11 +275,13 @@ pub async fn save_draft(
             "the policy text contains a NUL character, which YAML does not allow".into(),
         ));
     }
-    let mut conn = service.conn().await?;
+    // A save is a lifecycle write: it makes the saver a contributor of whatever the draft
+    // publishes (separation of duties), and it is audited.
+    let mut write = service.begin_write(&actor.username).await?;
+    let now = write.now();
     let saved =
-        store::drafts::update_if_at(&mut conn, draft_id, source, base_revision, now_millis())
-            .await?;
-    let draft = store::drafts::get(&mut conn, draft_id).await?;
+        store::drafts::update_if_at(&mut write, draft_id, source, base_revision, now).await?;
+    let draft = store::drafts::get(&mut write, draft_id).await?;
     if !saved {
         return Err(BackendError::Conflict {
             message: format!(
@@ -288,6 +291,17 @@ pub async fn save_draft(
             current_revision: Some(draft.revision),
         });
     }
+    store::contributors::add_to_draft(&mut write, draft_id, actor.id, now).await?;
+    let detail = serde_json::json!({
+        "draft_id": draft_id,
+        "revision": draft.revision,
+        "source_sha256": crate::evidence::sha256_hex(source.as_bytes()),
+        "bytes": source.len(),
+    });
+    write
+        .audit("draft.save", &draft.pack_id, "", detail)
+        .await?;
+    service.commit(write).await?;
     Ok(draft)
 }
 
@@ -320,12 +334,27 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
         &draft.pack_id,
         fixtures(&pack).as_deref(),
     )?;
+    let now = write.now();
+    // Everyone who touched this draft now shares responsibility for the digest, also when the
+    // same text was published before from another draft.
+    store::contributors::publish(
+        &mut write,
+        &draft.pack_id,
+        &analysis.digest,
+        draft_id,
+        actor.id,
+        now,
+    )
+    .await?;
     if store::versions::exists(&mut write, &draft.pack_id, &analysis.digest).await? {
         // Same content, same digest: the version already exists and cannot change.
-        drop(write);
+        let detail = serde_json::json!({"draft_id": draft_id, "draft_revision": draft.revision});
+        write
+            .audit("publish.again", &draft.pack_id, &analysis.digest, detail)
+            .await?;
+        service.commit(write).await?;
         return get_version(service, &draft.pack_id, &analysis.digest).await;
     }
-    let now = write.now();
     let diff_against = pack.enforced_digest.as_deref();
     let version = analysis.new_version(
         &draft.pack_id,
@@ -351,6 +380,7 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
         &draft.pack_id,
         &analysis.digest,
         "publish",
+        super::evidence::Extra::default(),
     )
     .await?;
     service.commit(write).await?;

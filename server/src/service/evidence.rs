@@ -1,7 +1,7 @@
 //! Signed evidence packets: at each gate event the service builds CAVRA's readiness packet for
 //! the digest, signs its exact bytes and stores both with the event's transaction.
 
-use app::backend::{BackendError, EvidencePacket};
+use app::backend::{BackendError, EvidencePacket, GateReport};
 use lifecycle::plan::{build_plan, PlanInput, PlanTimestamps};
 
 use super::{rfc3339, PendingFile, Result, Service, Write};
@@ -24,6 +24,77 @@ pub(crate) fn fixtures(pack: &store::packs::PackRow) -> Option<Vec<serde_json::V
     }
 }
 
+/// What an event adds to its packet's decision record.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Extra<'a> {
+    /// The gate report the event acted on (promotion, rollback).
+    pub gate: Option<&'a GateReport>,
+    /// The reason of a break-glass action, which skipped the approval check.
+    pub break_glass: Option<&'a str>,
+}
+
+/// The facts behind a packet, after CAVRA's fields: the pack's approval rule, who contributed
+/// to the digest, every request and sign-off (with rejections and withdrawals), the gate inputs
+/// and any break-glass reason. CAVRA's validator ignores fields it does not know.
+async fn decision_record(
+    write: &mut Write,
+    pack: &store::packs::PackRow,
+    digest: &str,
+    event: &str,
+    extra: Extra<'_>,
+) -> Result<serde_json::Value> {
+    let contributors: Vec<String> = store::contributors::of_version(write, &pack.id, digest)
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    let mut requests = Vec::new();
+    for id in store::approvals::ids(write, &pack.id).await? {
+        let row = store::approvals::get(write, id).await?;
+        if row.digest == digest {
+            requests.push(serde_json::json!({
+                "id": row.id,
+                "kind": row.kind,
+                "groups": row.groups.0,
+                "requested_by": row.requested_by,
+                "created_at": rfc3339(row.created_at),
+                "consumed_at": row.consumed_at.map(rfc3339),
+            }));
+        }
+    }
+    requests.reverse();
+    let signoffs: Vec<_> = store::approvals::signoffs_of_digest(write, &pack.id, digest)
+        .await?
+        .iter()
+        .map(|row| {
+            let mut value = serde_json::to_value(row.record()).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("request_id".into(), row.request_id.into());
+                map.insert("kind".into(), row.kind.clone().into());
+            }
+            value
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "schema_version": "cavra-server.decision-record.v1",
+        "event": event,
+        "actor": write.actor(),
+        "at": rfc3339(write.now()),
+        "pack_id": pack.id,
+        "digest": digest,
+        "enforced_digest": pack.enforced_digest,
+        "approval_rule": pack.approval_rule(),
+        "contributors": contributors,
+        "approval_requests": requests,
+        "signoffs": signoffs,
+        "gate": extra.gate,
+        "break_glass": extra.break_glass.map(|reason| serde_json::json!({
+            "by": write.actor(),
+            "reason": reason,
+        })),
+    }))
+}
+
 /// Builds, signs and stores the readiness packet for a digest at a gate event of `write`;
 /// returns its id. The file copy is written after the transaction commits.
 pub(crate) async fn record(
@@ -32,6 +103,7 @@ pub(crate) async fn record(
     pack_id: &str,
     digest: &str,
     event: &str,
+    extra: Extra<'_>,
 ) -> Result<i64> {
     let now = write.now();
     let pack = store::packs::get(write, pack_id).await?;
@@ -53,7 +125,14 @@ pub(crate) async fn record(
     input.source_ref = &source_ref;
     input.review_workflow_ref = &review_ref;
     input.actions = fixtures.as_deref();
-    let plan = build_plan(&input);
+    let mut plan = build_plan(&input);
+    // The approver groups the packet claims are the ones the gate enforces.
+    plan.approval_workflow.approver_groups = pack
+        .approval_rule()
+        .promotion
+        .iter()
+        .map(|g| g.group.clone())
+        .collect();
     let short = digest
         .trim_start_matches("sha256:")
         .get(..12)
@@ -64,7 +143,12 @@ pub(crate) async fn record(
         ui_validation_ref: format!("cavra-server://audit/{pack_id}/{short}"),
     };
     let packet = lifecycle::packet::build_packet(&plan, &evidence, "live");
-    let mut bytes = serde_json::to_vec_pretty(&packet.to_json()).map_err(|error| {
+    let mut json = packet.to_json();
+    let record = decision_record(write, &pack, digest, event, extra).await?;
+    if let Some(map) = json.as_object_mut() {
+        map.insert("decision_record".into(), record);
+    }
+    let mut bytes = serde_json::to_vec_pretty(&json).map_err(|error| {
         tracing::error!(%error, "serialising a packet failed");
         BackendError::Unavailable
     })?;

@@ -6,10 +6,10 @@
 
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, Enforcement, GateCheck, GateReport, HistoryEntry};
+use app::backend::{Actor, BackendError, Enforcement, GateCheck, GateReport, HistoryEntry, Role};
 
-use super::approvals::missing_approvals;
-use super::evidence::fixtures;
+use super::approvals::standing;
+use super::evidence::{fixtures, Extra};
 use super::shadow::{stop_active, summarize};
 use super::{require_role, Result, Service, Write, AUTHORS};
 use crate::store;
@@ -97,10 +97,9 @@ pub async fn evaluate(
     }
     checks.push(check("shadow", missing));
 
-    checks.push(check(
-        "approvals",
-        missing_approvals(conn, pack_id, digest, "promotion").await?,
-    ));
+    let now = super::now_millis();
+    let approvals = standing(conn, &pack, digest, "promotion", now).await?;
+    checks.push(check("approvals", approvals.missing));
     Ok(GateReport {
         pack_id: pack_id.to_owned(),
         digest: digest.to_owned(),
@@ -174,21 +173,101 @@ pub async fn promote(
     digest: &str,
 ) -> Result<Enforcement> {
     require_role(actor, AUTHORS, "promoting")?;
+    enforce(service, actor, pack_id, digest, None).await
+}
+
+/// Break-glass: an admin enforces a digest without the approval and shadow checks, with a
+/// reason. Lint and the dry run must still pass; it is audited, recorded and flagged in the
+/// packet, and it consumes nothing (the next normal promotion needs fresh approvals anyway).
+pub async fn break_glass(
+    service: &Service,
+    actor: &Actor,
+    pack_id: &str,
+    digest: &str,
+    action: &str,
+    reason: &str,
+) -> Result<Enforcement> {
+    require_role(actor, &[Role::Admin], "break-glass")?;
+    let reason = reason.trim();
+    if reason.chars().count() < 10 || reason.chars().count() > 2000 {
+        return Err(BackendError::Invalid(
+            "break-glass needs a reason of 10 to 2000 characters".into(),
+        ));
+    }
+    match action {
+        "promote" => enforce(service, actor, pack_id, digest, Some(reason)).await,
+        "rollback" => roll_back(service, actor, pack_id, digest, reason, true).await,
+        other => Err(BackendError::Invalid(format!(
+            "break-glass action `{other}` is not one of promote, rollback"
+        ))),
+    }
+}
+
+async fn enforce(
+    service: &Service,
+    actor: &Actor,
+    pack_id: &str,
+    digest: &str,
+    break_glass: Option<&str>,
+) -> Result<Enforcement> {
     let mut write = service.begin_write(&actor.username).await?;
     let pack = store::packs::get(&mut write, pack_id).await?;
     let report = evaluate(service, &mut write, pack_id, digest).await?;
-    if !report.ready {
+    let skippable = |name: &str| break_glass.is_some() && (name == "approvals" || name == "shadow");
+    if report
+        .checks
+        .iter()
+        .any(|c| !c.passed && !skippable(&c.name))
+    {
         return Err(refusal("promotion", &report));
     }
+    let now = write.now();
+    if let Some(reason) = break_glass {
+        let entry = store::contributors::BreakGlass {
+            pack_id,
+            digest,
+            action: "promote",
+            user_id: actor.id,
+            reason,
+            at: now,
+        };
+        let id = store::contributors::record_break_glass(&mut write, &entry).await?;
+        let skipped: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        let detail =
+            serde_json::json!({"break_glass_id": id, "reason": reason, "skipped": skipped});
+        write
+            .audit("break_glass.promote", pack_id, digest, detail)
+            .await?;
+    } else {
+        // The approvals were for this promotion: spent now.
+        store::approvals::consume(
+            &mut write,
+            pack_id,
+            digest,
+            &["promotion"],
+            &actor.username,
+            now,
+        )
+        .await?;
+    }
+    let extra = Extra {
+        gate: Some(&report),
+        break_glass,
+    };
     let evidence_id =
-        super::evidence::record(service, &mut write, pack_id, digest, "promotion").await?;
+        super::evidence::record(service, &mut write, pack_id, digest, "promotion", extra).await?;
     let seq = move_pointer(
         &mut write,
         pack_id,
         digest,
         pack.enforced_seq,
         "promote",
-        "promotion gate passed",
+        break_glass.unwrap_or("promotion gate passed"),
     )
     .await?;
     stop_active(&mut write, pack_id).await?;
@@ -196,6 +275,7 @@ pub async fn promote(
         "previous_digest": pack.enforced_digest,
         "enforced_seq": seq,
         "evidence_id": evidence_id,
+        "break_glass": break_glass.is_some(),
     });
     write.audit("promote", pack_id, digest, detail).await?;
     service.commit(write).await?;
@@ -219,6 +299,17 @@ pub async fn rollback(
     reason: &str,
 ) -> Result<Enforcement> {
     require_role(actor, AUTHORS, "rolling back")?;
+    roll_back(service, actor, pack_id, digest, reason, false).await
+}
+
+async fn roll_back(
+    service: &Service,
+    actor: &Actor,
+    pack_id: &str,
+    digest: &str,
+    reason: &str,
+    break_glass: bool,
+) -> Result<Enforcement> {
     let mut write = service.begin_write(&actor.username).await?;
     // Step 1, "Freeze new policy promotion.": the lifecycle lock is held from here to commit.
     let pack = store::packs::get(&mut write, pack_id).await?;
@@ -256,9 +347,12 @@ pub async fn rollback(
         ));
     }
     let impact = lifecycle::diff::decision_impact(&current, &target);
-    // Step 4: approval, as the plan requires.
-    if plan.approval_required {
-        for item in missing_approvals(&mut write, pack_id, digest, "rollback").await? {
+    // Step 4: approval. Every rollback needs the pack's rollback rule (Platform Security at
+    // least), whatever the plan says; only break-glass skips it, on the record.
+    let now = write.now();
+    let approvals = standing(&mut write, &pack, digest, "rollback", now).await?;
+    if !break_glass {
+        for item in &approvals.missing {
             missing.push(format!("approvals: {item}"));
         }
     }
@@ -271,6 +365,45 @@ pub async fn rollback(
             missing,
         });
     }
+    if break_glass {
+        let entry = store::contributors::BreakGlass {
+            pack_id,
+            digest,
+            action: "rollback",
+            user_id: actor.id,
+            reason,
+            at: now,
+        };
+        let id = store::contributors::record_break_glass(&mut write, &entry).await?;
+        let detail = serde_json::json!({
+            "break_glass_id": id,
+            "reason": reason,
+            "skipped": if approvals.approved() { Vec::<String>::new() } else { approvals.missing.clone() },
+        });
+        write
+            .audit("break_glass.rollback", pack_id, digest, detail)
+            .await?;
+    } else {
+        store::approvals::consume(
+            &mut write,
+            pack_id,
+            digest,
+            &["rollback"],
+            &actor.username,
+            now,
+        )
+        .await?;
+    }
+    // Leaving a version spends every approval it had: to return, it needs fresh ones.
+    store::approvals::consume(
+        &mut write,
+        pack_id,
+        &current_digest,
+        &["promotion", "rollback"],
+        &actor.username,
+        now,
+    )
+    .await?;
     // Step 5: publish through the catalog (move the enforced pointer), stopping any shadow run.
     let seq = move_pointer(
         &mut write,
@@ -283,8 +416,12 @@ pub async fn rollback(
     .await?;
     stop_active(&mut write, pack_id).await?;
     // Step 6: attach the evidence bundle.
+    let extra = Extra {
+        gate: None,
+        break_glass: break_glass.then_some(reason),
+    };
     let evidence_id =
-        super::evidence::record(service, &mut write, pack_id, digest, "rollback").await?;
+        super::evidence::record(service, &mut write, pack_id, digest, "rollback", extra).await?;
     let steps: Vec<String> = plan
         .steps
         .iter()
@@ -297,6 +434,7 @@ pub async fn rollback(
                     "dry run passed {}/{}; {} decision flip(s) against `{current_digest}`",
                     dry_run.passed_count, dry_run.case_count, impact.flip_count
                 ),
+                3 if break_glass => "break-glass: approval skipped on the record".to_owned(),
                 3 => "rollback approval present".to_owned(),
                 4 => format!("enforced pointer moved to sequence {seq}"),
                 _ => format!("evidence packet {evidence_id} signed"),

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, DivergenceSummary, ShadowRun};
+use app::backend::{Actor, BackendError, DivergenceSummary, Role, ShadowRun};
 use lifecycle::decide::RequestBuf;
 
 use super::writer::{read_pointers, LogRow, ObservationRow, Outcome};
@@ -263,12 +263,26 @@ pub async fn acknowledge(
     actor: &Actor,
     pack_id: &str,
 ) -> Result<DivergenceSummary> {
+    // Acknowledging divergences waives a gate criterion: a reviewer's act, never the author's.
+    require_role(
+        actor,
+        &[Role::Approver, Role::Admin],
+        "acknowledging shadow divergences",
+    )?;
     let mut write = service.begin_write(&actor.username).await?;
     let Some(run) = store::shadow::latest(&mut write, pack_id, None).await? else {
         return Err(BackendError::NotFound(format!(
             "pack `{pack_id}` has no shadow run"
         )));
     };
+    super::approvals::refuse_contributor(
+        &mut write,
+        actor,
+        pack_id,
+        &run.candidate_digest,
+        "acknowledge its shadow divergences",
+    )
+    .await?;
     let acknowledged = store::shadow::acknowledge_all(&mut write, run.id, &actor.username).await?;
     let detail = serde_json::json!({"shadow_id": run.id, "acknowledged": acknowledged});
     write

@@ -1,8 +1,8 @@
-//! Approval requests and their sign-offs.
+//! Approval requests, their sign-offs and withdrawals.
 
 use sqlx::AnyConnection;
 
-use app::backend::{BackendError, SignOff};
+use app::backend::{BackendError, SignOff, Withdrawal};
 
 use super::{rfc3339, Result, StringList};
 
@@ -24,24 +24,83 @@ pub struct RequestRow {
     pub requested_by: String,
     /// When (unix ms).
     pub created_at: i64,
+    /// When a promotion or rollback consumed it (unix ms).
+    pub consumed_at: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
-struct SignOffRow {
-    username: String,
-    approver_group: String,
-    digest: String,
-    decision: String,
-    comment: String,
-    created_at: i64,
+/// A sign-off with what the gate needs to judge it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignOffRow {
+    /// Sign-off id.
+    pub id: i64,
+    /// Its request.
+    pub request_id: i64,
+    /// The request's kind.
+    pub kind: String,
+    /// Whether the request was consumed (0/1).
+    pub consumed: i64,
+    /// The signer's account.
+    pub user_id: i64,
+    /// The signer's name.
+    pub username: String,
+    /// Group signed for.
+    pub approver_group: String,
+    /// Digest signed.
+    pub digest: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Free text.
+    pub comment: String,
+    /// When (unix ms).
+    pub created_at: i64,
+    /// Who withdrew it, if anyone.
+    pub withdrawn_by: Option<String>,
+    /// Why.
+    pub withdrawn_comment: Option<String>,
+    /// When (unix ms).
+    pub withdrawn_at: Option<i64>,
 }
+
+impl SignOffRow {
+    /// Whether it still counts (an approval) or blocks (a rejection).
+    pub fn standing(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+
+    /// The record the UI and packets show.
+    pub fn record(&self) -> SignOff {
+        SignOff {
+            id: self.id,
+            user: self.username.clone(),
+            group: self.approver_group.clone(),
+            digest: self.digest.clone(),
+            decision: self.decision.clone(),
+            comment: self.comment.clone(),
+            at: rfc3339(self.created_at),
+            withdrawn: self.withdrawn_at.map(|at| Withdrawal {
+                user: self.withdrawn_by.clone().unwrap_or_default(),
+                comment: self.withdrawn_comment.clone().unwrap_or_default(),
+                at: rfc3339(at),
+            }),
+        }
+    }
+}
+
+const SIGNOFF_SELECT: &str = "SELECT s.id, s.request_id, r.kind, \
+     CASE WHEN r.consumed_at IS NULL THEN 0 ELSE 1 END AS consumed, s.user_id, u.username, \
+     s.approver_group, s.digest, s.decision, s.comment, s.created_at, \
+     wu.username AS withdrawn_by, w.comment AS withdrawn_comment, w.created_at AS withdrawn_at \
+     FROM signoffs s JOIN approval_requests r ON r.id = s.request_id \
+     JOIN users u ON u.id = s.user_id \
+     LEFT JOIN signoff_withdrawals w ON w.signoff_id = s.id \
+     LEFT JOIN users wu ON wu.id = w.user_id";
 
 /// One request, or not found.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<RequestRow> {
     sqlx::query_as(
         "SELECT r.id, r.pack_id, r.digest, r.kind, r.groups_json, u.username AS requested_by, \
-         r.created_at FROM approval_requests r JOIN users u ON u.id = r.requested_by \
-         WHERE r.id = $1",
+         r.created_at, r.consumed_at FROM approval_requests r \
+         JOIN users u ON u.id = r.requested_by WHERE r.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -50,25 +109,103 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<RequestRow> {
 }
 
 /// The sign-offs of a request, oldest first.
-pub async fn signoffs(conn: &mut AnyConnection, request_id: i64) -> Result<Vec<SignOff>> {
-    let rows: Vec<SignOffRow> = sqlx::query_as(
-        "SELECT u.username, s.approver_group, s.digest, s.decision, s.comment, s.created_at \
-         FROM signoffs s JOIN users u ON u.id = s.user_id WHERE s.request_id = $1 ORDER BY s.id",
-    )
+pub async fn signoffs(conn: &mut AnyConnection, request_id: i64) -> Result<Vec<SignOffRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SIGNOFF_SELECT} WHERE s.request_id = $1 ORDER BY s.id"
+    ))
     .bind(request_id)
     .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every sign-off on a digest of a pack, of any request and kind, oldest first.
+pub async fn signoffs_of_digest(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    digest: &str,
+) -> Result<Vec<SignOffRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SIGNOFF_SELECT} WHERE r.pack_id = $1 AND r.digest = $2 ORDER BY s.id"
+    ))
+    .bind(pack_id)
+    .bind(digest)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// One sign-off, or not found.
+pub async fn signoff(conn: &mut AnyConnection, signoff_id: i64) -> Result<SignOffRow> {
+    sqlx::query_as(&format!("{SIGNOFF_SELECT} WHERE s.id = $1"))
+        .bind(signoff_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| BackendError::NotFound(format!("no sign-off {signoff_id}")).into())
+}
+
+/// Records the withdrawal of a sign-off; a second withdrawal is a unique violation.
+pub async fn insert_withdrawal(
+    conn: &mut AnyConnection,
+    signoff_id: i64,
+    user_id: i64,
+    comment: &str,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO signoff_withdrawals (signoff_id, user_id, comment, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(signoff_id)
+    .bind(user_id)
+    .bind(comment)
+    .bind(at)
+    .execute(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| SignOff {
-            user: row.username,
-            group: row.approver_group,
-            digest: row.digest,
-            decision: row.decision,
-            comment: row.comment,
-            at: rfc3339(row.created_at),
-        })
-        .collect())
+    Ok(())
+}
+
+/// Open (not consumed) request ids of a kind for a digest, oldest first.
+pub async fn open_ids(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    digest: &str,
+    kind: &str,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM approval_requests WHERE pack_id = $1 AND digest = $2 AND kind = $3 \
+         AND consumed_at IS NULL ORDER BY id",
+    )
+    .bind(pack_id)
+    .bind(digest)
+    .bind(kind)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Consumes every open request for a digest of the given kinds; returns how many.
+pub async fn consume(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    digest: &str,
+    kinds: &[&str],
+    by: &str,
+    at: i64,
+) -> Result<u64> {
+    let mut total = 0;
+    for kind in kinds {
+        total += sqlx::query(
+            "UPDATE approval_requests SET consumed_at = $1, consumed_by = $2 \
+             WHERE pack_id = $3 AND digest = $4 AND kind = $5 AND consumed_at IS NULL",
+        )
+        .bind(at)
+        .bind(by)
+        .bind(pack_id)
+        .bind(digest)
+        .bind(*kind)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(total)
 }
 
 /// Request ids of a pack, newest first.
@@ -79,24 +216,6 @@ pub async fn ids(conn: &mut AnyConnection, pack_id: &str) -> Result<Vec<i64>> {
             .fetch_all(&mut *conn)
             .await?,
     )
-}
-
-/// The newest request of a kind for a digest.
-pub async fn latest_id(
-    conn: &mut AnyConnection,
-    pack_id: &str,
-    digest: &str,
-    kind: &str,
-) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM approval_requests WHERE pack_id = $1 AND digest = $2 AND kind = $3 \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(pack_id)
-    .bind(digest)
-    .bind(kind)
-    .fetch_optional(&mut *conn)
-    .await?)
 }
 
 /// A new request; returns its id.
@@ -144,11 +263,12 @@ pub struct NewSignOff<'a> {
     pub at: i64,
 }
 
-/// Stores a sign-off; a second one by the same person on a request is a unique violation.
-pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) -> Result<()> {
-    sqlx::query(
+/// Stores a sign-off and returns its id (the service checks one standing sign-off per person
+/// and request).
+pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO signoffs (request_id, pack_id, digest, user_id, approver_group, decision, comment, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(signoff.request_id)
     .bind(signoff.pack_id)
@@ -158,7 +278,6 @@ pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) 
     .bind(signoff.decision)
     .bind(signoff.comment)
     .bind(signoff.at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
 }

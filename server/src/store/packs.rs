@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use app::backend::{BackendError, PackSummary, ShadowRun};
+use app::backend::{ApprovalRule, BackendError, PackSummary, ShadowRun};
 
 use super::{rfc3339, Result, StringList};
 
@@ -25,15 +25,38 @@ pub struct PackRow {
     pub enforced_seq: i64,
     /// When it last moved (unix ms).
     pub enforced_at: Option<i64>,
+    /// The approval rule as stored; `None` means the defaults ([`PackRow::approval_rule`]).
+    pub approval_rule_json: Option<String>,
 }
 
 impl PackRow {
+    /// The pack's approval rule: the stored one, else the defaults for its approver groups.
+    pub fn approval_rule(&self) -> ApprovalRule {
+        self.approval_rule_json
+            .as_deref()
+            .and_then(|text| {
+                serde_json::from_str(text)
+                    .map_err(|error| {
+                        // Never weaker than the defaults: fall back to them, loudly.
+                        tracing::error!(%error, pack = %self.id, "unreadable approval rule");
+                    })
+                    .ok()
+            })
+            .unwrap_or_else(|| ApprovalRule::defaults(&self.approver_groups.0))
+    }
+
     /// The summary shown in lists, with the pack's active shadow run.
     pub fn summary(self, shadow: Option<ShadowRun>) -> PackSummary {
+        let approval_rule = self.approval_rule();
         PackSummary {
             id: self.id,
             title: self.title,
-            approver_groups: self.approver_groups.0,
+            approver_groups: approval_rule
+                .promotion
+                .iter()
+                .map(|g| g.group.clone())
+                .collect(),
+            approval_rule,
             enforced_digest: self.enforced_digest,
             enforced_seq: self.enforced_seq,
             enforced_at: self.enforced_at.map(rfc3339),
@@ -43,7 +66,8 @@ impl PackRow {
 }
 
 const COLUMNS: &str =
-    "id, title, approver_groups_json, cases_yaml, enforced_digest, enforced_seq, enforced_at";
+    "id, title, approver_groups_json, cases_yaml, enforced_digest, enforced_seq, \
+     enforced_at, approval_rule_json";
 
 /// The error for a pack that does not exist.
 pub fn not_found(pack_id: &str) -> BackendError {
@@ -122,4 +146,30 @@ pub async fn move_pointer(
     .await?
     .rows_affected();
     Ok(moved == 1)
+}
+
+/// Stores a pack's approval rule (and its promotion groups, which lists show).
+pub async fn set_approval_rule(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    rule: &ApprovalRule,
+) -> Result<()> {
+    let groups: Vec<String> = rule.promotion.iter().map(|g| g.group.clone()).collect();
+    let text = serde_json::to_string(rule).map_err(|error| {
+        tracing::error!(%error, "serialising an approval rule failed");
+        BackendError::Unavailable
+    })?;
+    let updated = sqlx::query(
+        "UPDATE packs SET approval_rule_json = $1, approver_groups_json = $2 WHERE id = $3",
+    )
+    .bind(text)
+    .bind(StringList::to_json(&groups))
+    .bind(pack_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(not_found(pack_id).into());
+    }
+    Ok(())
 }

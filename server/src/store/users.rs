@@ -78,6 +78,16 @@ pub async fn by_session(
     Ok(row.map(Actor::try_from).transpose()?)
 }
 
+/// A user by id.
+pub async fn by_id(conn: &mut AnyConnection, user_id: i64) -> Result<Option<Actor>> {
+    let row: Option<UserRow> =
+        sqlx::query_as("SELECT id, username, role, groups_json FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(Actor::try_from).transpose()?)
+}
+
 /// A user by name.
 pub async fn by_name(conn: &mut AnyConnection, username: &str) -> Result<Option<Actor>> {
     Ok(credentials(conn, username).await?.map(|(actor, _)| actor))

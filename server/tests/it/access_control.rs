@@ -45,7 +45,15 @@ fn access(method: &str, path: &str) -> Access {
         | ("delete", "/api/session")
         | ("get", "/api/evidence/public-key") => Access::Public,
         ("post", "/api/users") => Access::Admin,
-        ("post", "/api/approvals/{id}/signoffs") => Access::Approvers,
+        ("post", "/api/approvals/{id}/signoffs") | ("post", "/api/signoffs/{id}/withdraw") => {
+            Access::Approvers
+        }
+        // Acknowledging divergences waives a gate criterion: reviewers only (and never a
+        // contributor of the candidate, see governance_attacks.rs).
+        ("post", "/api/packs/{pack}/shadow/acknowledge") => Access::Approvers,
+        ("put", "/api/packs/{pack}/approval-rule") | ("post", "/api/packs/{pack}/break-glass") => {
+            Access::Admin
+        }
         ("post", "/api/packs/{pack}/drafts")
         | ("put", "/api/drafts/{id}")
         | ("post", "/api/drafts/{id}/publish")
@@ -54,9 +62,6 @@ fn access(method: &str, path: &str) -> Access {
         | ("delete", "/api/packs/{pack}/shadow")
         | ("post", "/api/packs/{pack}/promote")
         | ("post", "/api/packs/{pack}/rollback") => Access::Authors,
-        // Approvers review divergences, so acknowledging them is open to every signed-in role
-        // (the journey test has `security` acknowledge).
-        ("post", "/api/packs/{pack}/shadow/acknowledge") => Access::AnyUser,
         ("get", _) => Access::AnyUser,
         _ => panic!("route {method} {path} is not classified in access_control.rs: add it"),
     }
@@ -79,6 +84,14 @@ fn valid_body(method: &str, path: &str, digest: &str) -> Value {
             json!({"group": "Platform Security", "digest": digest, "decision": "approve"})
         }
         ("post", "/api/session") => json!({"username": "nobody", "password": "x"}),
+        ("put", "/api/packs/{pack}/approval-rule") => json!({
+            "promotion": [{"group": "Platform Security", "quorum": 1}],
+            "rollback": [{"group": "Platform Security", "quorum": 1}],
+            "ttl_hours": 24
+        }),
+        ("post", "/api/packs/{pack}/break-glass") => {
+            json!({"digest": digest, "action": "promote", "reason": "access control probe"})
+        }
         _ => json!({"digest": digest, "reason": "test"}),
     }
 }
@@ -242,7 +255,20 @@ async fn mutating_server_functions_refuse_anonymous_wrong_role_and_cross_origin(
             (
                 governance::Acknowledge::PATH,
                 format!("pack_id={PACK}"),
-                None,
+                Some(&author),
+            ),
+            (
+                governance::WithdrawSignoff::PATH,
+                "signoff_id=1&comment=x".into(),
+                Some(&author),
+            ),
+            (
+                governance::SetApprovalRule::PATH,
+                format!(
+                    "pack_id={PACK}&rule[promotion][0][group]=Platform+Security&rule[promotion][0][quorum]=1\
+                     &rule[rollback][0][group]=Platform+Security&rule[rollback][0][quorum]=1&rule[ttl_hours]=24"
+                ),
+                Some(&security),
             ),
             (
                 governance::Promote::PATH,
@@ -338,7 +364,7 @@ async fn separation_of_duties_and_digest_binding() {
         for group in ["Platform Security", "Repository Owners"] {
             let (status, body) = admin.send("POST", &path, Some(signoff(group, &own))).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{engine:?}: {body}");
-            assert!(body["message"].as_str().unwrap().contains("own version"));
+            assert!(body["message"].as_str().unwrap().contains("contributed"));
         }
         // The requester cannot sign off their own request either.
         let other = publish(&author, "0.1.2").await;

@@ -115,7 +115,7 @@ async fn cycle(
     try_json(addr, "", "POST", "/v1/decisions", Some(input)).await?;
     try_json(
         addr,
-        author,
+        security,
         "POST",
         &format!("/api/packs/{PACK}/shadow/acknowledge"),
         None,

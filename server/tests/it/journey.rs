@@ -352,7 +352,7 @@ async fn journey(server: &TestServer) {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(
-        body["message"].as_str().unwrap().contains("own version"),
+        body["message"].as_str().unwrap().contains("contributed"),
         "{body}"
     );
 

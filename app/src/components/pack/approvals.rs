@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use lifecycle::diff::SemanticDiff;
 
-use crate::api::governance::sign_off;
+use crate::api::governance::{sign_off, withdraw_signoff};
 use crate::api::packs::{version_detail, PackDetail};
 use crate::backend::{Actor, ApprovalRequest, DivergenceSummary, Version};
 use crate::components::widgets::{act, or_error_note, short_digest, ActionStatus};
@@ -61,7 +61,8 @@ fn ApprovalCard(
         .collect();
     let group = RwSignal::new(my_groups.first().cloned().unwrap_or_default());
     let comment = RwSignal::new(String::new());
-    let open = !request.rejected && !request.pending_groups.is_empty();
+    let open =
+        !request.rejected && request.consumed_at.is_none() && !request.pending_groups.is_empty();
     let username = actor.username.clone();
     let decide = move |decision: &'static str| {
         let digest = digest.clone();
@@ -102,11 +103,39 @@ fn ApprovalCard(
             <p>
                 {format!("Requested by {} at {} · groups: {} · pending: {}", request.requested_by, request.created_at, request.groups.join(", "),
                     if request.pending_groups.is_empty() { "none".to_owned() } else { request.pending_groups.join(", ") })}
-                {request.rejected.then_some(" · rejected")}
             </p>
+            {request.rejected.then(|| view! {
+                <p class="blocked rejected-banner">"Rejected: this digest is blocked until the rejection is withdrawn by the approver or another member of their group. A new request does not clear it."</p>
+            })}
+            {request.consumed_at.clone().map(|at| view! {
+                <p class="muted consumed">{format!("Used up at {at} by the change it approved; a new change needs a new request.")}</p>
+            })}
             <ul class="signoffs">
-                {request.signoffs.iter().map(|s| view! {
-                    <li>{format!("{} ({}) {}: {}", s.user, s.group, s.decision, s.comment)}</li>
+                {request.signoffs.iter().map(|s| {
+                    let signoff_id = s.id;
+                    let may_withdraw = s.withdrawn.is_none()
+                        && (s.user == actor.username
+                            || (s.decision == "reject" && actor.groups.contains(&s.group)));
+                    let withdraw = move |_| {
+                        act(
+                            status,
+                            reload,
+                            move |_: &ApprovalRequest| format!("Sign-off {signoff_id} withdrawn."),
+                            withdraw_signoff(signoff_id, String::new()),
+                        );
+                    };
+                    view! {
+                        <li class="signoff" data-signoff=signoff_id data-decision=s.decision.clone()>
+                            {format!("{} ({}) {}", s.user, s.group, s.decision)}
+                            {(!s.comment.is_empty()).then(|| format!(": {}", s.comment))}
+                            {s.withdrawn.as_ref().map(|w| view! {
+                                <span class="muted withdrawn">{format!(" — withdrawn by {} at {}", w.user, w.at)}</span>
+                            })}
+                            {may_withdraw.then(|| view! {
+                                <button type="button" class="signoff-withdraw" on:click=withdraw>"Withdraw"</button>
+                            })}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
             <Transition fallback=|| view! { <p>"Loading what you sign…"</p> }>

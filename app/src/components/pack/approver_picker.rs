@@ -1,4 +1,5 @@
-//! The approver picker: request approval of a version, for a kind and chosen approver groups.
+//! The approver picker: request approval of a version. The pack's approval rule decides which
+//! groups must sign (shown, not editable); the requester may only add reviewers.
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use crate::api::packs::PackDetail;
 use crate::backend::{ApprovalRequest, Version};
 use crate::components::widgets::{act, short_digest, ActionStatus};
 
-/// The approver groups offered by the picker besides the pack's own.
+/// Groups a requester may add besides the rule's.
 const KNOWN_GROUPS: [&str; 2] = ["Platform Security", "Repository Owners"];
 
 /// Requests approval of one of the versions that are not enforced.
@@ -22,13 +23,19 @@ pub fn ApproverPicker(detail: PackDetail, reload: RwSignal<u32>, status: ActionS
         .collect();
     let chosen = RwSignal::new(detail.candidate.clone().unwrap_or_default());
     let kind = RwSignal::new("promotion".to_owned());
-    let mut groups_offered: Vec<String> = detail.pack.approver_groups.clone();
-    for g in KNOWN_GROUPS {
-        if !groups_offered.iter().any(|x| x == g) {
-            groups_offered.push(g.to_owned());
+    let rule = detail.pack.approval_rule.clone();
+    let required = {
+        let rule = rule.clone();
+        move || rule.for_kind(&kind.get()).to_vec()
+    };
+    let mut extra_offered: Vec<String> = KNOWN_GROUPS.iter().map(|g| (*g).to_owned()).collect();
+    for g in &detail.actor.groups {
+        if !extra_offered.contains(g) {
+            extra_offered.push(g.clone());
         }
     }
-    let selected_groups = RwSignal::new(detail.pack.approver_groups.clone());
+    let selected_groups = RwSignal::new(Vec::<String>::new());
+    let required_list = required.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         act(
@@ -69,8 +76,21 @@ pub fn ApproverPicker(detail: PackDetail, reload: RwSignal<u32>, status: ActionS
                     </select>
                 </label>
                 <fieldset class="groups">
-                    <legend>"Approver groups"</legend>
-                    {groups_offered.into_iter().map(|group| {
+                    <legend>"Required by the pack's rule"</legend>
+                    <ul id="required-groups">
+                        {move || required_list().into_iter().map(|g| view! {
+                            <li class="required-group" data-group=g.group.clone()>
+                                {format!("{} — {} approver{}", g.group, g.quorum, if g.quorum == 1 { "" } else { "s" })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="muted">{format!("Sign-offs count for {} hours. Only an admin can change the rule.", rule.ttl_hours)}</p>
+                </fieldset>
+                <fieldset class="groups">
+                    <legend>"Add reviewers (optional)"</legend>
+                    {move || {
+                        let required: Vec<String> = required().into_iter().map(|g| g.group).collect();
+                        extra_offered.iter().filter(|g| !required.contains(g)).cloned().map(|group| {
                         let g1 = group.clone();
                         let g2 = group.clone();
                         view! {
@@ -91,7 +111,7 @@ pub fn ApproverPicker(detail: PackDetail, reload: RwSignal<u32>, status: ActionS
                                 {group}
                             </label>
                         }
-                    }).collect_view()}
+                    }).collect_view()}}
                 </fieldset>
                 <button id="request-approval" type="submit">"Request approval"</button>
             </fieldset>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::approval_rule::ApprovalRuleEditor;
 use super::approvals::Approvals;
 use super::evidence::Evidence;
 use super::gate::GatePanel;
@@ -12,6 +13,7 @@ use super::shadow::ShadowPanel;
 use super::version_diff::VersionDiff;
 use super::versions::Versions;
 use crate::api::packs::{load_pack, PackDetail};
+use crate::backend::Role;
 use crate::components::widgets::{or_error_note, ActionStatus, ClientOnly, StatusLine};
 
 /// `/packs/:pack`.
@@ -42,6 +44,8 @@ pub fn PackPage() -> AnyView {
 fn PackBody(detail: PackDetail, reload: RwSignal<u32>, status: ActionStatus) -> AnyView {
     let pack_id = detail.pack.id.clone();
     let author = detail.actor.can_author();
+    let reviewer = matches!(detail.actor.role, Role::Approver | Role::Admin);
+    let admin = detail.actor.role == Role::Admin;
     let (for_diff, for_rollback) = (detail.clone(), detail.clone());
     let shadow_active = detail
         .pack
@@ -56,11 +60,12 @@ fn PackBody(detail: PackDetail, reload: RwSignal<u32>, status: ActionStatus) -> 
             <VersionDiff detail=for_diff.clone() />
             <Approvals detail=for_diff.clone() reload status />
         </ClientOnly>
-        <ShadowPanel pack_id=pack_id.clone() active=shadow_active initial=detail.divergence.clone() reload status can_act=author />
+        <ShadowPanel pack_id=pack_id.clone() active=shadow_active initial=detail.divergence.clone() reload status can_act=author can_review=reviewer />
         <GatePanel pack_id=pack_id.clone() gate=detail.gate.clone() reload status can_act=author />
         <ClientOnly>
             <RollbackPicker detail=for_rollback.clone() reload status />
         </ClientOnly>
+        {admin.then(|| view! { <ApprovalRuleEditor pack=detail.pack.clone() reload status /> })}
         <Evidence detail />
     }
     .into_any()

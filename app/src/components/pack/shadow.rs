@@ -49,6 +49,8 @@ pub fn ShadowPanel(
     reload: RwSignal<u32>,
     status: ActionStatus,
     can_act: bool,
+    // Acknowledging waives a gate criterion: reviewers only (the server enforces it too).
+    can_review: bool,
 ) -> AnyView {
     let summary = RwSignal::new(initial);
     let samples = RwSignal::new(Samples::new());
@@ -124,10 +126,10 @@ pub fn ShadowPanel(
                 </table>
             })}
             {move || samples.with(|s| (s.len() > 1).then(|| chart(s)))}
-            {(can_act && active).then(|| view! {
+            {((can_act || can_review) && active).then(|| view! {
                 <div class="toolbar">
-                    <button id="stop-shadow" type="button" class="secondary" on:click=stop>"Stop shadow"</button>
-                    <button id="acknowledge" type="button" class="secondary" on:click=ack>"Acknowledge divergences"</button>
+                    {can_act.then(|| view! { <button id="stop-shadow" type="button" class="secondary" on:click=stop>"Stop shadow"</button> })}
+                    {can_review.then(|| view! { <button id="acknowledge" type="button" class="secondary" on:click=ack>"Acknowledge divergences"</button> })}
                 </div>
             })}
             {(!active).then(|| view! { <p class="muted">"Start shadow from a version row above."</p> })}

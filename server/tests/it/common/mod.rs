@@ -147,6 +147,10 @@ impl Client {
         }
     }
 
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub fn has_cookie(&self) -> bool {
         self.cookie.lock().unwrap().is_some()
     }
