@@ -15,6 +15,7 @@
 //!   signer must still be a member of the group when the gate counts the sign-off, and one person
 //!   fills at most one quorum slot.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use sqlx::AnyConnection;
@@ -286,12 +287,12 @@ pub(crate) async fn standing(
             continue;
         }
         // Membership is read now: removing someone from a group withdraws their weight.
-        if !members.contains_key(&s.user_id) {
+        if let Entry::Vacant(entry) = members.entry(s.user_id) {
             let groups = store::users::by_id(conn, s.user_id)
                 .await?
                 .map(|user| user.groups)
                 .unwrap_or_default();
-            members.insert(s.user_id, groups);
+            entry.insert(groups);
         }
         if members[&s.user_id].contains(&s.approver_group) {
             eligible.push((s.approver_group, s.username));
