@@ -400,3 +400,13 @@ fn a_huge_packet_is_judged_in_linear_time() {
         Some("`approval_workflow.required_evidence` holds an object, which cannot be hashed")
     );
 }
+
+/// Documented difference: serde_json reads an integer beyond 64 bits as a double, so its `str()`
+/// is the double's (Python prints every digit); it is never `live` either way.
+#[test]
+fn an_evidence_mode_beyond_64_bits_is_a_double() {
+    let packet: Json = serde_json::from_str(r#"{"evidence_mode": 18446744073709551616}"#).unwrap();
+    let result = validate_packet(&packet, false);
+    assert_eq!(result.evidence_mode, "1.8446744073709552e+19");
+    assert_eq!(result.checks[1].status, CheckStatus::Warn);
+}
