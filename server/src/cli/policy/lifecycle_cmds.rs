@@ -380,17 +380,13 @@ fn readiness_text(result: &ReadinessResult) -> String {
     out
 }
 
-/// The exit code of a readiness run: CAVRA's rule, plus the `--policy-pack` cross-check (its
-/// failure goes to stderr after the result).
-fn readiness_gate(
-    result: &ReadinessResult,
-    require_live: bool,
-    mismatch: Option<String>,
-) -> ExitCode {
+/// The exit code once the output is written: `passed` (CAVRA's rule, for a packet) and the
+/// `--policy-pack` cross-check, whose failure goes to stderr after the result.
+fn gate_with_cross_check(passed: bool, mismatch: Option<String>) -> ExitCode {
     if let Some(mismatch) = &mismatch {
         note(&format!("gate failed: {mismatch}"));
     }
-    gate(result.passes(require_live) && mismatch.is_none())
+    gate(passed && mismatch.is_none())
 }
 
 /// `cavra policy lifecycle-readiness`.
@@ -406,7 +402,10 @@ pub fn lifecycle_readiness(args: ReadinessArgs, format: Format) -> anyhow::Resul
         Format::Json => print(&python_pretty(&serde_json::to_value(&result)?))?,
         _ => print(&readiness_text(&result))?,
     }
-    Ok(readiness_gate(&result, args.require_live, mismatch))
+    Ok(gate_with_cross_check(
+        result.passes(args.require_live),
+        mismatch,
+    ))
 }
 
 /// `cavra policy validate-lifecycle`.
@@ -486,8 +485,5 @@ pub fn validate_lifecycle(args: ValidateArgs, format: Format) -> anyhow::Result<
         }
         None => print(&text)?,
     }
-    if let Some(mismatch) = &mismatch {
-        note(&format!("gate failed: {mismatch}"));
-    }
-    Ok(gate(passed && mismatch.is_none()))
+    Ok(gate_with_cross_check(passed, mismatch))
 }
