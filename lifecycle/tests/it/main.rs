@@ -15,6 +15,7 @@ mod lint_differential;
 mod lint_reference;
 mod lint_snapshots;
 mod model_props;
+mod packet_compat;
 mod packet_readiness;
 mod plan_golden;
 mod plan_invalid;

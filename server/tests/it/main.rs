@@ -19,6 +19,7 @@ mod cli_formats;
 mod cli_help;
 mod cli_lifecycle;
 mod cli_packs;
+mod cli_readiness_compat;
 mod cli_replay;
 mod cli_workflow;
 mod concurrency;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use lifecycle::json::python_pretty;
-use lifecycle::packet::validate::READINESS_SCHEMA;
 use lifecycle::packet::ReadinessResult;
 use lifecycle::packet::{build_packet, validate_packet, CheckStatus, OperatingEvidence};
 use lifecycle::plan::{
@@ -53,8 +52,11 @@ Examples:
   cavra policy lifecycle-readiness dist/packet.json --policy-pack cavra-ai-agent-baseline
   cavra policy lifecycle-readiness dist/packet.json --format json
 
-Exit codes: 0 ready (and live when --require-live), 1 not ready, 2 unreadable packet, not a
-readiness packet, or a packet whose policy digest does not match --policy-pack.";
+Any JSON is judged as CAVRA judges it: `{}`, a wrong schema_version or a malformed section
+gets the eleven checks with their blockers (where CAVRA would crash, the blocker says why).
+
+Exit codes: 0 ready (and live when --require-live), 1 not ready, or the packet's policy digest
+is not --policy-pack's, 2 unreadable file or text that is not JSON.";
 
 pub(super) const VALIDATE_HELP: &str = "\
 The same flags, modes and JSON output as CAVRA's scripts/validate_policy_lifecycle.py.
@@ -316,53 +318,39 @@ pub fn lifecycle_plan(args: LifecyclePlanArgs, format: Format) -> anyhow::Result
     Ok(gate(failures.is_empty()))
 }
 
-/// Reads a readiness packet, refusing what is not one (exit 2): unreadable or truncated JSON,
-/// not an object, or a `schema_version` other than `cavra.policy-lifecycle.readiness.v1`.
+/// Reads a readiness packet. Only an unreadable file or text that is not JSON is refused (exit
+/// 2): any JSON value, `{}` or a wrong `schema_version` included, gets CAVRA's readiness result
+/// with its blockers, as CAVRA's validator reports it.
 pub fn read_packet(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let packet = read_json("packet", path)?;
-    if !packet.is_object() {
-        bail!(
-            "packet `{}` is not a readiness packet: the document is not a JSON object",
-            path.display()
-        );
-    }
-    match packet.get("schema_version") {
-        Some(serde_json::Value::String(schema)) if schema == READINESS_SCHEMA => Ok(packet),
-        Some(other) => bail!(
-            "packet `{}` is not a readiness packet: schema_version is {other}, expected \"{READINESS_SCHEMA}\"",
-            path.display()
-        ),
-        None => bail!(
-            "packet `{}` is not a readiness packet: it has no schema_version (expected \"{READINESS_SCHEMA}\")",
-            path.display()
-        ),
-    }
+    read_json("packet", path)
 }
 
-/// Refuses (exit 2) a packet whose `version_manifest.policy_digest` is not the digest of `pack`.
+/// Why the packet is not `pack`'s evidence (its `version_manifest.policy_digest` is missing or
+/// another digest), or `None` when it is. A gate failure (exit 1), like a blocker: the packet's
+/// content never makes an input error. A pack that cannot be loaded is one (exit 2).
 pub fn cross_check(
     packet: &serde_json::Value,
     path: &Path,
     root: &Path,
     pack: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let loaded = load_pack(root, pack)?;
     let want = lifecycle::digest::policy_digest(&loaded.value);
     let got = packet
         .get("version_manifest")
         .and_then(|m| m.get("policy_digest"))
         .and_then(serde_json::Value::as_str);
-    match got {
-        Some(got) if got == want => Ok(()),
-        Some(got) => bail!(
+    Ok(match got {
+        Some(got) if got == want => None,
+        Some(got) => Some(format!(
             "packet `{}` does not match policy pack `{pack}`: version_manifest.policy_digest is {got}, the pack's digest is {want}",
             path.display()
-        ),
-        None => bail!(
+        )),
+        None => Some(format!(
             "packet `{}` has no version_manifest.policy_digest to compare with policy pack `{pack}` ({want})",
             path.display()
-        ),
-    }
+        )),
+    })
 }
 
 /// The completion line: `{"ready_for_live_policy_lifecycle": …, "blocker_count": …}` in
@@ -392,19 +380,32 @@ fn readiness_text(result: &ReadinessResult) -> String {
     out
 }
 
+/// The exit code once the output is written: `passed` (CAVRA's rule, for a packet) and the
+/// `--policy-pack` cross-check, whose failure goes to stderr after the result.
+fn gate_with_cross_check(passed: bool, mismatch: Option<String>) -> ExitCode {
+    if let Some(mismatch) = &mismatch {
+        note(&format!("gate failed: {mismatch}"));
+    }
+    gate(passed && mismatch.is_none())
+}
+
 /// `cavra policy lifecycle-readiness`.
 pub fn lifecycle_readiness(args: ReadinessArgs, format: Format) -> anyhow::Result<ExitCode> {
     let format = format.require("lifecycle-readiness", &[Format::Text, Format::Json])?;
     let packet = read_packet(&args.packet)?;
-    if let Some(pack) = &args.policy_pack {
-        cross_check(&packet, &args.packet, &args.root.policy_root, pack)?;
-    }
+    let mismatch = match &args.policy_pack {
+        Some(pack) => cross_check(&packet, &args.packet, &args.root.policy_root, pack)?,
+        None => None,
+    };
     let result = validate_packet(&packet, args.require_live);
     match format {
         Format::Json => print(&python_pretty(&serde_json::to_value(&result)?))?,
         _ => print(&readiness_text(&result))?,
     }
-    Ok(gate(result.passes(args.require_live)))
+    Ok(gate_with_cross_check(
+        result.passes(args.require_live),
+        mismatch,
+    ))
 }
 
 /// `cavra policy validate-lifecycle`.
@@ -417,11 +418,13 @@ pub fn validate_lifecycle(args: ValidateArgs, format: Format) -> anyhow::Result<
         check_output_path("--export-dir", dir)?;
     }
     let root = &args.root.policy_root;
+    let mut mismatch = None;
     let (document, passed) = if let Some(path) = &args.packet {
         let packet = read_packet(path)?;
-        if let Some(pack) = &args.policy_pack {
-            cross_check(&packet, path, root, pack)?;
-        }
+        mismatch = match &args.policy_pack {
+            Some(pack) => cross_check(&packet, path, root, pack)?,
+            None => None,
+        };
         let result = validate_packet(&packet, args.require_live);
         let passed = result.passes(args.require_live);
         (serde_json::to_value(&result)?, passed)
@@ -482,5 +485,5 @@ pub fn validate_lifecycle(args: ValidateArgs, format: Format) -> anyhow::Result<
         }
         None => print(&text)?,
     }
-    Ok(gate(passed))
+    Ok(gate_with_cross_check(passed, mismatch))
 }
