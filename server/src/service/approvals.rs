@@ -208,7 +208,7 @@ pub async fn sign_off(
         comment: &input.comment,
         at: write.now(),
     };
-    store::approvals::insert_signoff(&mut write, &signoff)
+    let signoff_id = store::approvals::insert_signoff(&mut write, &signoff)
         .await
         .map_err(|error| {
             error.unique_as(|| BackendError::Conflict {
@@ -221,6 +221,7 @@ pub async fn sign_off(
         })?;
     let detail = serde_json::json!({
         "request_id": request_id,
+        "signoff_id": signoff_id,
         "group": input.group,
         "decision": input.decision,
         "comment": input.comment,

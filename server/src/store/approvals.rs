@@ -144,11 +144,12 @@ pub struct NewSignOff<'a> {
     pub at: i64,
 }
 
-/// Stores a sign-off; a second one by the same person on a request is a unique violation.
-pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) -> Result<()> {
-    sqlx::query(
+/// Stores a sign-off and returns its id; a second one by the same person on a request is a
+/// unique violation.
+pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO signoffs (request_id, pack_id, digest, user_id, approver_group, decision, comment, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(signoff.request_id)
     .bind(signoff.pack_id)
@@ -158,7 +159,6 @@ pub async fn insert_signoff(conn: &mut AnyConnection, signoff: &NewSignOff<'_>) 
     .bind(signoff.decision)
     .bind(signoff.comment)
     .bind(signoff.at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
 }

@@ -25,6 +25,7 @@ mod concurrency;
 mod crash_safety;
 mod db;
 mod decision_export;
+mod governance_audit;
 mod hostile_input;
 mod journey;
 mod replay_and_pointers;
