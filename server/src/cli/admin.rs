@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use sqlx::pool::PoolConnection;
 
 use app::backend::Role;
 
@@ -317,13 +318,9 @@ pub struct AuditVerifyArgs {
     /// An anchor from `cavra audit anchor`: the log must still contain its entry, unchanged.
     #[arg(long, value_name = "FILE")]
     pub anchor: Option<PathBuf>,
-    /// The server's current public key (a file holding hex, or the hex itself, e.g. from
-    /// `GET /api/evidence/public-key`): the chain's newest key must be this one.
-    #[arg(long = "public-key", value_name = "FILE_OR_HEX")]
-    pub public_key: Option<String>,
-    /// Database.
+    /// The log and the key to check it against.
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub source: AuditSource,
 }
 
 /// Options of `cavra audit anchor`.
@@ -332,7 +329,16 @@ pub struct AuditAnchorArgs {
     /// Write the anchor to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The server's current public key, as for `cavra audit verify`.
+    /// The log and the key to check it against first.
+    #[command(flatten)]
+    pub source: AuditSource,
+}
+
+/// The audit log to read and the server key it must currently be signed with.
+#[derive(Debug, Args)]
+pub struct AuditSource {
+    /// The server's current public key (a file holding hex, or the hex itself, e.g. from
+    /// `GET /api/evidence/public-key`): the chain's newest key must be this one.
     #[arg(long = "public-key", value_name = "FILE_OR_HEX")]
     pub public_key: Option<String>,
     /// Database.
@@ -473,12 +479,16 @@ pub fn run_packet(args: PacketArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A connection to a database that must already exist, for commands that only read.
+async fn connect(database: &DatabaseArgs) -> anyhow::Result<PoolConnection<sqlx::Any>> {
+    let database = Database::connect(&database.existing_url()?).await?;
+    database.pool().acquire().await.context("connecting")
+}
+
 /// Every evidence key the database pinned (old ones too), hex.
 fn pinned_keys(database: &DatabaseArgs) -> anyhow::Result<Vec<String>> {
-    let url = database.existing_url()?;
     runtime()?.block_on(async move {
-        let database = Database::connect(&url).await?;
-        let mut conn = database.pool().acquire().await.context("connecting")?;
+        let mut conn = connect(database).await?;
         let keys = crate::store::keys::all(&mut conn)
             .await
             .map_err(|error| anyhow::anyhow!("reading the pinned keys: {error}"))?;
@@ -494,62 +504,21 @@ pub fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         AuditCommand::Verify(args) => {
             let anchor = args.anchor.as_deref().map(read_anchor).transpose()?;
-            let trust = trust(&args.database, args.public_key.as_deref(), anchor)?;
-            let outside = trust.current.is_some() || trust.anchor.is_some();
-            let report = verify(&args.database, &trust)?;
+            let (trust, report, _) = check_audit(&args.source, anchor, false)?;
             if !report.ok() {
                 print_tampered(&report);
                 return Ok(ExitCode::from(1));
             }
-            let rotations = report.keys.len().saturating_sub(1);
-            println!(
-                "OK audit log intact: {} entries, {} rows vouched for, {} key(s){}{}",
-                report.entries,
-                report.rows,
-                report.keys.len(),
-                if rotations > 0 {
-                    format!(
-                        " ({rotations} rotation(s): {})",
-                        report
-                            .keys
-                            .iter()
-                            .map(|key| format!(
-                                "{} from entry {}",
-                                key.fingerprint,
-                                key.introduced_at.unwrap_or(0)
-                            ))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                } else {
-                    String::new()
-                },
-                match (&trust.anchor, outside) {
-                    (Some(anchor), _) => format!("; anchor at entry {} holds", anchor.seq),
-                    (None, true) => String::new(),
-                    (None, false) => "; note: only the database's own keys were checked (pass \
-                                      --public-key or --anchor to check against one outside it)"
-                        .to_owned(),
-                }
-            );
+            println!("{}", intact_line(&report, &trust));
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Anchor(args) => {
-            let trust = trust(&args.database, args.public_key.as_deref(), None)?;
-            let report = verify(&args.database, &trust)?;
+            let (_, report, anchor) = check_audit(&args.source, None, true)?;
             if !report.ok() {
                 print_tampered(&report);
                 println!("no anchor: the log does not verify");
                 return Ok(ExitCode::from(1));
             }
-            let url = args.database.existing_url()?;
-            let anchor = runtime()?.block_on(async move {
-                let database = Database::connect(&url).await?;
-                let mut conn = database.pool().acquire().await.context("connecting")?;
-                crate::audit::anchor(&mut conn, crate::time::now_millis())
-                    .await
-                    .map_err(|error| anyhow::anyhow!("reading the audit log: {error}"))
-            })?;
             let Some(anchor) = anchor else {
                 anyhow::bail!("the audit log has no signed entry to anchor yet");
             };
@@ -574,6 +543,76 @@ pub fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Verifies the log against `source`'s key and `anchor`; with `take_anchor`, also reads the
+/// newest entry as an anchor (in the same connection, so it is the entry just verified).
+fn check_audit(
+    source: &AuditSource,
+    anchor: Option<Anchor>,
+    take_anchor: bool,
+) -> anyhow::Result<(Trust, crate::audit::Report, Option<Anchor>)> {
+    let current = match source.public_key.as_deref() {
+        Some(key) => Some((
+            crate::evidence::read_public_key(key)?,
+            "--public-key".to_owned(),
+        )),
+        None => source.database.own_key()?,
+    };
+    let trust = Trust { current, anchor };
+    runtime()?.block_on(async move {
+        let mut conn = connect(&source.database).await?;
+        let read = |error| anyhow::anyhow!("reading the audit log: {error}");
+        let report = crate::audit::verify(&mut conn, &trust)
+            .await
+            .map_err(read)?;
+        let anchor = if take_anchor && report.ok() {
+            crate::audit::anchor(&mut conn, crate::time::now_millis())
+                .await
+                .map_err(read)?
+        } else {
+            None
+        };
+        Ok((trust, report, anchor))
+    })
+}
+
+/// The one line of an intact log: counts, key rotations, and what outside the database it was
+/// checked against.
+fn intact_line(report: &crate::audit::Report, trust: &Trust) -> String {
+    let mut line = format!(
+        "OK audit log intact: {} entries, {} rows vouched for, {} key(s)",
+        report.entries,
+        report.rows,
+        report.keys.len()
+    );
+    if report.keys.len() > 1 {
+        let keys: Vec<String> = report
+            .keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "{} from entry {}",
+                    key.fingerprint,
+                    key.introduced_at.unwrap_or(0)
+                )
+            })
+            .collect();
+        line.push_str(&format!(
+            " ({} rotation(s): {})",
+            report.keys.len() - 1,
+            keys.join(", ")
+        ));
+    }
+    match (&trust.anchor, &trust.current) {
+        (Some(anchor), _) => line.push_str(&format!("; anchor at entry {} holds", anchor.seq)),
+        (None, Some(_)) => {}
+        (None, None) => line.push_str(
+            "; note: only the database's own keys were checked (pass --public-key or --anchor \
+             to check against one outside it)",
+        ),
+    }
+    line
+}
+
 fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading anchor `{}`", path.display()))?;
@@ -588,32 +627,6 @@ fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
         );
     }
     Ok(anchor)
-}
-
-fn trust(
-    database: &DatabaseArgs,
-    public_key: Option<&str>,
-    anchor: Option<Anchor>,
-) -> anyhow::Result<Trust> {
-    let current = match public_key {
-        Some(key) => Some((
-            crate::evidence::read_public_key(key)?,
-            "--public-key".to_owned(),
-        )),
-        None => database.own_key()?,
-    };
-    Ok(Trust { current, anchor })
-}
-
-fn verify(database: &DatabaseArgs, trust: &Trust) -> anyhow::Result<crate::audit::Report> {
-    let url = database.existing_url()?;
-    runtime()?.block_on(async move {
-        let database = Database::connect(&url).await?;
-        let mut conn = database.pool().acquire().await.context("connecting")?;
-        crate::audit::verify(&mut conn, trust)
-            .await
-            .map_err(|error| anyhow::anyhow!("reading the audit log: {error}"))
-    })
 }
 
 fn print_tampered(report: &crate::audit::Report) {

@@ -165,8 +165,9 @@ fn key_path(service: &Service) -> String {
 fn mismatch(service: &Service, current: &store::keys::KeyRow) -> String {
     format!(
         "the evidence key in `{}` (fingerprint {}) is not the key this database pinned \
-         (fingerprint {}, pinned {}): restore the original key file, or, if you replaced it on \
-         purpose, start once with `cavra serve --rotate-evidence-key`",
+         (fingerprint {}, pinned {}): restore the original key file (or point --data-dir at the \
+         server's data directory), or, if you replaced it on purpose, start once with \
+         `cavra serve --rotate-evidence-key`",
         key_path(service),
         service.signer().fingerprint(),
         fingerprint(&current.public_key),

@@ -134,14 +134,40 @@ fn assert_intact(run: &Run) {
     );
 }
 
+/// A value bound to a statement of [`sql`].
+enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// Runs one statement as the attacker at the database would.
+async fn sql(pool: &AnyPool, statement: &str, binds: &[Bind<'_>]) {
+    let mut query = sqlx::query(statement);
+    for bind in binds {
+        query = match bind {
+            Bind::Int(value) => query.bind(*value),
+            Bind::Text(value) => query.bind(*value),
+        };
+    }
+    query
+        .execute(pool)
+        .await
+        .unwrap_or_else(|error| panic!("{statement}: {error}"));
+}
+
+/// The single integer a query returns.
+async fn scalar(pool: &AnyPool, statement: &str) -> i64 {
+    sqlx::query_scalar(statement).fetch_one(pool).await.unwrap()
+}
+
 /// Every audit entry, in order.
 async fn entries(pool: &AnyPool) -> Vec<server::store::audit::EntryRow> {
     let mut conn = pool.acquire().await.unwrap();
     server::store::audit::entries(&mut conn).await.unwrap()
 }
 
-/// Rewrites entries from `from` on as an attacker would: recompute every hash (and re-sign with
-/// `key` when the attacker has one of their own), store them and rewind the head to the end.
+/// Rewrites the chain as an attacker would: recompute every hash (and re-sign when the attacker
+/// has a key of their own), store the entries and move the head to the last one.
 async fn rechain(
     pool: &AnyPool,
     mut all: Vec<server::store::audit::EntryRow>,
@@ -157,10 +183,12 @@ async fn rechain(
         prev = entry.hash.clone();
     }
     // prev_hash is UNIQUE: clear the old values first so a shifted chain cannot collide.
-    sqlx::query("UPDATE audit_log SET prev_hash = 'x' || CAST(seq AS TEXT)")
-        .execute(pool)
-        .await
-        .unwrap();
+    sql(
+        pool,
+        "UPDATE audit_log SET prev_hash = 'x' || CAST(seq AS TEXT)",
+        &[],
+    )
+    .await;
     for entry in &all {
         sqlx::query(
             "UPDATE audit_log SET actor = $1, detail_json = $2, rows_json = $3, prev_hash = $4, \
@@ -178,12 +206,17 @@ async fn rechain(
         .unwrap();
     }
     let last = all.last().unwrap();
-    sqlx::query("UPDATE lifecycle_lock SET audit_seq = $1, audit_head = $2 WHERE id = 1")
-        .bind(last.seq)
-        .bind(&last.hash)
-        .execute(pool)
-        .await
-        .unwrap();
+    set_head(pool, last.seq, &last.hash).await;
+}
+
+/// Moves the head recorded in `lifecycle_lock`.
+async fn set_head(pool: &AnyPool, seq: i64, hash: &str) {
+    sql(
+        pool,
+        "UPDATE lifecycle_lock SET audit_seq = $1, audit_head = $2 WHERE id = 1",
+        &[Bind::Int(seq), Bind::Text(hash)],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,6 +261,18 @@ async fn truncation_with_a_rewound_head_fails_against_an_anchor() {
             assert!(written[field].is_string(), "{field} in {written}");
         }
         assert_intact(&fixture.verify(&["--anchor", anchor.to_str().unwrap()]));
+        // A forged anchor (another hash under the same signature) is refused.
+        let mut forged = written.clone();
+        forged["hash"] = json!(GENESIS);
+        let forged_path = fixture.dir.path().join("forged-anchor.json");
+        std::fs::write(&forged_path, forged.to_string()).unwrap();
+        let run = fixture.verify(&["--anchor", forged_path.to_str().unwrap()]);
+        assert_tampered(&run, "the anchor's signature does not match");
+        assert!(
+            run.stdout.contains("differs from the anchor"),
+            "{}",
+            run.transcript()
+        );
 
         // Attack: delete the newest entries and the rows they vouch for (the evidence of the
         // sign-off, the sign-off itself), then rewind the head: a valid, shorter, signed chain.
@@ -240,28 +285,19 @@ async fn truncation_with_a_rewound_head_fails_against_an_anchor() {
             - 1;
         let cut: Vec<_> = all.iter().filter(|entry| entry.seq > keep).collect();
         assert!(cut.len() >= 2, "the sign-off and its evidence entry");
-        sqlx::query(
-            "DELETE FROM evidence_packets WHERE id = (SELECT MAX(id) FROM evidence_packets)",
+        let pool = fixture.pool();
+        let newest =
+            "DELETE FROM evidence_packets WHERE id = (SELECT MAX(id) FROM evidence_packets)";
+        sql(pool, newest, &[]).await;
+        sql(pool, "DELETE FROM signoffs", &[]).await;
+        sql(
+            pool,
+            "DELETE FROM audit_log WHERE seq > $1",
+            &[Bind::Int(keep)],
         )
-        .execute(fixture.pool())
-        .await
-        .unwrap();
-        sqlx::query("DELETE FROM signoffs")
-            .execute(fixture.pool())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM audit_log WHERE seq > $1")
-            .bind(keep)
-            .execute(fixture.pool())
-            .await
-            .unwrap();
+        .await;
         let head = &all[usize::try_from(keep).unwrap() - 1];
-        sqlx::query("UPDATE lifecycle_lock SET audit_seq = $1, audit_head = $2 WHERE id = 1")
-            .bind(head.seq)
-            .bind(&head.hash)
-            .execute(fixture.pool())
-            .await
-            .unwrap();
+        set_head(pool, head.seq, &head.hash).await;
         // Without the anchor the shorter chain is consistent; with it, the cut is found.
         assert_intact(&fixture.verify(&[]));
         let run = fixture.verify(&["--anchor", anchor.to_str().unwrap()]);
@@ -272,6 +308,17 @@ async fn truncation_with_a_rewound_head_fails_against_an_anchor() {
                 all.last().unwrap().seq
             ),
         );
+        // No anchor is issued for a log that does not verify.
+        sql(pool, "UPDATE signoffs SET comment = 'x'", &[]).await;
+        let newest = "UPDATE evidence_packets SET event = 'x'";
+        sql(pool, newest, &[]).await;
+        let refused = fixture.cavra(&["audit", "anchor"]);
+        assert_eq!(refused.code, 1, "{}", refused.transcript());
+        assert!(
+            refused.stdout.contains("no anchor"),
+            "{}",
+            refused.transcript()
+        );
     }
 }
 
@@ -280,66 +327,56 @@ async fn deleted_edited_or_smuggled_rows_of_the_gate_fail_verification() {
     for fixture in fixtures().await {
         let pool = fixture.pool();
         let engine = fixture.service.db().engine();
-        let signoff: i64 = sqlx::query_scalar("SELECT MAX(id) FROM signoffs")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        let packet: i64 = sqlx::query_scalar("SELECT MAX(id) FROM evidence_packets")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let signoff = scalar(pool, "SELECT MAX(id) FROM signoffs").await;
+        let packet = scalar(pool, "SELECT MAX(id) FROM evidence_packets").await;
+        let comment = |text: &'static str| async move {
+            let statement = "UPDATE signoffs SET comment = $1 WHERE id = $2";
+            sql(pool, statement, &[Bind::Text(text), Bind::Int(signoff)]).await;
+        };
 
         // An edited sign-off: the comment rewritten.
-        sqlx::query("UPDATE signoffs SET comment = 'rubber stamp' WHERE id = $1")
-            .bind(signoff)
-            .execute(pool)
-            .await
-            .unwrap();
+        comment("rubber stamp").await;
         assert_tampered(
             &fixture.verify(&[]),
             &format!("signoffs row {signoff} differs from what audit entry"),
         );
-        sqlx::query("UPDATE signoffs SET comment = 'looks right' WHERE id = $1")
-            .bind(signoff)
-            .execute(pool)
-            .await
-            .unwrap();
+        comment("looks right").await;
         assert_intact(&fixture.verify(&[]));
 
         // A sign-off smuggled in: the second group's approval, never given.
         let owner = user(&fixture.service, "owner").await;
-        sqlx::query(
+        sql(
+            pool,
             "INSERT INTO signoffs (request_id, pack_id, digest, user_id, approver_group, decision, \
              comment, created_at) VALUES ($1, $2, $3, $4, 'Repository Owners', 'approve', '', 1)",
+            &[
+                Bind::Int(fixture.request_id),
+                Bind::Text(PACK),
+                Bind::Text(&fixture.digest),
+                Bind::Int(owner.id),
+            ],
         )
-        .bind(fixture.request_id)
-        .bind(PACK)
-        .bind(&fixture.digest)
-        .bind(owner.id)
-        .execute(pool)
-        .await
-        .unwrap();
+        .await;
         assert_tampered(
             &fixture.verify(&[]),
             "has no audit entry (written outside the service)",
         );
-        sqlx::query("DELETE FROM signoffs WHERE user_id = $1")
-            .bind(owner.id)
-            .execute(pool)
-            .await
-            .unwrap();
+        sql(
+            pool,
+            "DELETE FROM signoffs WHERE user_id = $1",
+            &[Bind::Int(owner.id)],
+        )
+        .await;
 
         // A deleted sign-off and a deleted evidence packet.
-        sqlx::query("DELETE FROM signoffs WHERE id = $1")
-            .bind(signoff)
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM evidence_packets WHERE id = $1")
-            .bind(packet)
-            .execute(pool)
-            .await
-            .unwrap();
+        sql(
+            pool,
+            "DELETE FROM signoffs WHERE id = $1",
+            &[Bind::Int(signoff)],
+        )
+        .await;
+        let delete = "DELETE FROM evidence_packets WHERE id = $1";
+        sql(pool, delete, &[Bind::Int(packet)]).await;
         let run = fixture.verify(&[]);
         assert_tampered(
             &run,
@@ -354,12 +391,13 @@ async fn deleted_edited_or_smuggled_rows_of_the_gate_fail_verification() {
         );
 
         // The enforced pointer moved by hand, behind the history's back.
-        sqlx::query("UPDATE packs SET enforced_digest = $1 WHERE id = $2")
-            .bind(&fixture.digest)
-            .bind(PACK)
-            .execute(pool)
-            .await
-            .unwrap();
+        let pointer = "UPDATE packs SET enforced_digest = $1 WHERE id = $2";
+        sql(
+            pool,
+            pointer,
+            &[Bind::Text(&fixture.digest), Bind::Text(PACK)],
+        )
+        .await;
         assert_tampered(
             &fixture.verify(&[]),
             "but its enforcement history ends with",
@@ -373,12 +411,15 @@ async fn a_chain_re_signed_with_the_attackers_own_key_fails_against_the_servers_
         // Attack: a key of the attacker's replaces the pinned one, every row hash and signature
         // recomputed, so the database is consistent with itself.
         let mallory = Signer::from_seed([66; 32]);
-        sqlx::query("UPDATE evidence_keys SET public_key = $1, fingerprint = $2")
-            .bind(mallory.public_hex())
-            .bind(mallory.fingerprint())
-            .execute(fixture.pool())
-            .await
-            .unwrap();
+        sql(
+            fixture.pool(),
+            "UPDATE evidence_keys SET public_key = $1, fingerprint = $2",
+            &[
+                Bind::Text(&mallory.public_hex()),
+                Bind::Text(&mallory.fingerprint()),
+            ],
+        )
+        .await;
         let mut conn = fixture.pool().acquire().await.unwrap();
         let key_row = server::store::audit::row(&mut conn, &server::store::audit::EVIDENCE_KEYS, 1)
             .await
@@ -566,6 +607,12 @@ async fn a_rotated_key_keeps_old_packets_verifiable_and_retires_the_old_signer()
             matches!(outcome, keys::KeyOutcome::Rotated { .. }),
             "{outcome:?}"
         );
+        // Rotating back to the retired key is refused: it may be the compromised one.
+        let back = keys::pin(&fixture.service, true)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(back.contains("a retired key is not reinstated"), "{back}");
         // The old key signs nothing any more; the new one does.
         let author = user(&fixture.service, "author").await;
         assert!(fixture
@@ -678,6 +725,27 @@ async fn packet_verify_refuses_tampered_foreign_and_blocked_packets() {
         assert!(run.stdout.starts_with("NOT READY"), "{}", run.transcript());
         assert!(run.stdout.contains("Blocked"), "{}", run.transcript());
     }
+}
+
+#[test]
+fn read_only_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("p.json.sig"), "00").unwrap();
+    for args in [
+        &["packet", "verify", "p.json"][..],
+        &["audit", "verify"][..],
+        &["audit", "anchor"][..],
+    ] {
+        let run = run_command(cavra_in(dir.path()).args(args));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
+        assert!(
+            run.stderr.contains("no database at"),
+            "{}",
+            run.transcript()
+        );
+    }
+    assert!(!dir.path().join("data/cavra.db").exists());
 }
 
 #[test]
@@ -821,14 +889,162 @@ async fn sign_ins_and_user_creation_are_audited_without_passwords() {
         let report = server.service.verify_audit().await.unwrap();
         assert!(report.ok(), "{engine:?}: {report:?}");
         // A role raised in the database behind the service's back fails verification.
-        sqlx::query("UPDATE users SET role = 'admin' WHERE username = 'carol'")
-            .execute(server.service.db().pool())
-            .await
-            .unwrap();
+        let raise = "UPDATE users SET role = 'admin' WHERE username = 'carol'";
+        sql(server.service.db().pool(), raise, &[]).await;
         let report = server.service.verify_audit().await.unwrap();
         assert!(
             report.problems.iter().any(|p| p.starts_with("users row")),
             "{engine:?}: {report:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_log_is_adopted_by_the_first_pin_and_signatures_cannot_be_stripped() {
+    let probe = tempfile::tempdir().unwrap();
+    for url in database_urls(probe.path()).await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = if url.starts_with("sqlite") {
+            format!("sqlite://{}", dir.path().join("cavra.db").display())
+        } else {
+            url
+        };
+        // A database as the unkeyed release left it: an account and two unsigned entries.
+        let database = Database::connect(&url).await.unwrap();
+        let pool = database.pool().clone();
+        sql(
+            &pool,
+            "INSERT INTO users (username, password_hash, role, groups_json, created_at) \
+             VALUES ('veteran', 'x', 'author', '[]', 1)",
+            &[],
+        )
+        .await;
+        let mut prev = GENESIS.to_owned();
+        for seq in 1..=2 {
+            let mut entry = server::store::audit::EntryRow {
+                seq,
+                at: seq,
+                actor: "system".into(),
+                action: "import".into(),
+                pack_id: PACK.into(),
+                digest: String::new(),
+                detail_json: "{}".into(),
+                rows_json: "[]".into(),
+                prev_hash: prev,
+                hash: String::new(),
+                key_id: None,
+                signature: None,
+            };
+            entry.hash = entry_hash(&entry);
+            prev = entry.hash.clone();
+            let mut conn = pool.acquire().await.unwrap();
+            server::store::audit::insert(&mut conn, &entry)
+                .await
+                .unwrap();
+        }
+        let service = Service::new(
+            database,
+            server::config::ServiceConfig::new(dir.path().join("data")),
+        )
+        .unwrap();
+        let outcome = keys::pin(&service, false).await.unwrap();
+        assert!(
+            matches!(outcome, keys::KeyOutcome::Pinned { .. }),
+            "{outcome:?}"
+        );
+        accounts::create_user(
+            &service,
+            &accounts::NewUser {
+                username: "newcomer",
+                password: "amber-lantern-road-4",
+                role: app::backend::Role::Author,
+                groups: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+        let report = service.verify_audit().await.unwrap();
+        assert!(report.ok(), "the pin adopted the old account: {report:?}");
+        assert_eq!((report.entries, report.rows), (4, 3), "{report:?}");
+        let intact = entries(&pool).await;
+
+        // An unsigned entry edited and the chain recomputed: the pin entry's signature breaks.
+        let mut edited = intact.clone();
+        edited[0].actor = "mallory".into();
+        rechain(&pool, edited, None).await;
+        let report = service.verify_audit().await.unwrap();
+        assert!(
+            report.problems.contains(
+                &"entry 3 has an invalid signature (rewritten without the key)".to_owned()
+            ),
+            "{report:?}"
+        );
+        rechain(&pool, intact.clone(), None).await;
+        assert!(service.verify_audit().await.unwrap().ok());
+
+        // The newest entry's signature stripped, re-hashed in the unsigned form.
+        let mut stripped = intact.clone();
+        stripped[3].key_id = None;
+        stripped[3].signature = None;
+        rechain(&pool, stripped, None).await;
+        sql(
+            &pool,
+            "UPDATE audit_log SET key_id = NULL WHERE seq = 4",
+            &[],
+        )
+        .await;
+        let problems = service.verify_audit().await.unwrap().problems;
+        for expected in [
+            "entry 4 is not signed, but entries before it are (signatures were stripped)",
+            "the newest entry 4 is not signed; the server signs every entry it writes",
+        ] {
+            assert!(
+                problems.iter().any(|p| p == expected),
+                "{expected}: {problems:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_smuggled_into_the_database_cannot_sign_entries() {
+    for fixture in fixtures().await {
+        // Attack: the attacker's key added as a pinned key, and the newest entry re-signed with
+        // it, without a key.rotate entry (which would need the server's key to chain on).
+        let mallory = Signer::from_seed([99; 32]);
+        let pool = fixture.pool();
+        sql(
+            pool,
+            "INSERT INTO evidence_keys (public_key, fingerprint, created_at) VALUES ($1, $2, 1)",
+            &[
+                Bind::Text(&mallory.public_hex()),
+                Bind::Text(&mallory.fingerprint()),
+            ],
+        )
+        .await;
+        let mallory_id = scalar(pool, "SELECT MAX(id) FROM evidence_keys").await;
+        let mut all = entries(pool).await;
+        let last = all.last_mut().unwrap();
+        last.key_id = Some(mallory_id);
+        let seq = last.seq;
+        sql(
+            pool,
+            "UPDATE audit_log SET key_id = $1 WHERE seq = $2",
+            &[Bind::Int(mallory_id), Bind::Int(seq)],
+        )
+        .await;
+        rechain(pool, all, Some(&mallory)).await;
+        let run = fixture.cavra(&["audit", "verify"]);
+        assert_tampered(
+            &run,
+            &format!("entry {seq} is signed by key {}, which no earlier key.pin or key.rotate entry introduced", mallory.fingerprint()),
+        );
+        assert!(
+            run.stdout.contains(&format!(
+                "evidence_keys row {mallory_id} has no audit entry"
+            )),
+            "{}",
+            run.transcript()
         );
     }
 }
