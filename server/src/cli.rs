@@ -38,9 +38,9 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     /// Manage local users.
     User(admin::UserArgs),
-    /// Verify signed evidence packets.
+    /// Verify signed evidence packets (signature under the pinned key, and readiness).
     Packet(admin::PacketArgs),
-    /// Verify the hash-chained audit log.
+    /// Verify the signed, hash-chained audit log, or export its head as an anchor.
     Audit(admin::AuditArgs),
 }
 
@@ -58,7 +58,10 @@ Examples:
   DATABASE_URL=postgres://cavra@127.0.0.1:5432/test cavra serve --addr 0.0.0.0:8080
       Serve from PostgreSQL on all interfaces.
   cavra serve --site-root /srv/cavra/site
-      Serve a site built elsewhere.";
+      Serve a site built elsewhere.
+  cavra serve --rotate-evidence-key
+      Accept a replaced keys/evidence-ed25519.key once (audited); without it a key file that is
+      not the one the database pinned at first start is refused.";
 
 /// Options of `cavra serve`.
 #[derive(Debug, Args)]
@@ -144,8 +147,7 @@ fn database_url(args: &ServeArgs) -> anyhow::Result<String> {
     {
         return Ok(url.to_owned());
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating data directory `{}`", args.data_dir.display()))?;
+    crate::fsperm::private_dir(&args.data_dir)?;
     Ok(format!(
         "sqlite://{}",
         args.data_dir.join("cavra.db").display()

@@ -59,6 +59,9 @@ impl Database {
                 "?mode=rwc"
             });
         }
+        if engine == Engine::Sqlite {
+            secure_sqlite_file(&url)?;
+        }
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("parsing database URL for {engine:?}"))?;
         let pool = AnyPoolOptions::new()
@@ -128,6 +131,44 @@ impl Database {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file an SQLite URL names (`sqlite://path`, `sqlite:path`), none for an in-memory one.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the SQLite file 0600 before SQLite does (it would use the umask, typically 0644:
+/// readable by every local user), and tightens an existing one and its WAL files.
+fn secure_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        // An empty file is a valid new database. A missing directory is left to sqlx to report.
+        if path
+            .parent()
+            .is_none_or(|dir| dir.as_os_str().is_empty() || dir.is_dir())
+        {
+            match crate::fsperm::create_private_file(&path, b"") {
+                Ok(()) => {}
+                Err(_) if path.exists() => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        crate::fsperm::private_file(std::path::Path::new(&file))?;
+    }
+    Ok(())
 }
 
 /// How often the SQLite WAL is checkpointed.

@@ -1,8 +1,12 @@
-//! Evidence signing: an Ed25519 key created on first run, detached signatures over packet bytes.
+//! Evidence signing: an Ed25519 key created on first run, detached signatures over packet bytes
+//! and over audit entries.
 //!
-//! The key is `keys/evidence-ed25519.key` (hex seed, mode 0600) in the data directory, with the
-//! public key beside it (`evidence-ed25519.pub`, hex). Replicas must share the key file (mount
-//! the same secret) so that every packet verifies against one public key.
+//! The key is `keys/evidence-ed25519.key` (hex seed) in the data directory, with the public key
+//! beside it (`evidence-ed25519.pub`, hex, for people to copy; verification never trusts it just
+//! because it is there). The directory is 0700 and both files 0600. Replicas must share the key
+//! file (mount the same secret) so that every packet verifies against one public key. The
+//! database pins the public key at first start ([`crate::service::keys`]), so a replaced key
+//! file is refused instead of silently signing with an attacker's key.
 
 use std::path::{Path, PathBuf};
 
@@ -32,35 +36,59 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// Loads the key from `dir`, creating it (and the directory) on first run.
+    /// Loads the key from `dir`, creating it (and the directory) on first run; tightens looser
+    /// permissions of the directory and the key files.
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Signer> {
+        crate::fsperm::private_dir(dir)?;
         let key_path = dir.join(KEY_FILE);
         let key = if key_path.exists() {
-            let text = std::fs::read_to_string(&key_path)
-                .with_context(|| format!("reading signing key `{}`", key_path.display()))?;
-            let bytes = hex::decode(text.trim()).context("signing key is not hex")?;
-            let seed: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("signing key must be 32 bytes"))?;
-            SigningKey::from_bytes(&seed)
+            crate::fsperm::private_file(&key_path)?;
+            read_key(&key_path)?
         } else {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating key directory `{}`", dir.display()))?;
             let mut seed = [0u8; 32];
             argon2::password_hash::rand_core::RngCore::fill_bytes(
                 &mut argon2::password_hash::rand_core::OsRng,
                 &mut seed,
             );
             let key = SigningKey::from_bytes(&seed);
-            write_private(&key_path, &hex::encode(seed))?;
+            crate::fsperm::create_private_file(&key_path, hex::encode(seed).as_bytes())?;
             tracing::info!(path = %key_path.display(), "created the evidence signing key");
             key
         };
         let signer = Signer { key };
         let public_path = dir.join(PUBLIC_KEY_FILE);
-        std::fs::write(&public_path, format!("{}\n", signer.public_hex()))
-            .with_context(|| format!("writing `{}`", public_path.display()))?;
+        let public_text = format!("{}\n", signer.public_hex());
+        if std::fs::read_to_string(&public_path).ok().as_deref() != Some(public_text.as_str()) {
+            // Replaced, not rewritten in place, so a looser old file does not keep its mode.
+            let _ = std::fs::remove_file(&public_path);
+            crate::fsperm::create_private_file(&public_path, public_text.as_bytes())?;
+        }
+        crate::fsperm::private_file(&public_path)?;
         Ok(signer)
+    }
+
+    /// Loads the key from `dir` when it has one; creates and changes nothing (for commands that
+    /// only read, like `cavra audit verify`).
+    pub fn load_existing(dir: &Path) -> anyhow::Result<Option<Signer>> {
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.exists() {
+            return Ok(None);
+        }
+        Ok(Some(Signer {
+            key: read_key(&key_path)?,
+        }))
+    }
+
+    /// A signer over a given seed (tests and tools; the server loads its key file).
+    pub fn from_seed(seed: [u8; 32]) -> Signer {
+        Signer {
+            key: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The public key's fingerprint (see [`fingerprint`]).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.public_hex())
     }
 
     /// The public key, hex.
@@ -74,23 +102,15 @@ impl Signer {
     }
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("creating `{}`", path.display()))?;
-        file.write_all(text.as_bytes())
-            .with_context(|| format!("writing `{}`", path.display()))?;
-    }
-    #[cfg(not(unix))]
-    std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))?;
-    Ok(())
+fn read_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading signing key `{}`", path.display()))?;
+    let bytes = hex::decode(text.trim())
+        .with_context(|| format!("signing key `{}` is not hex", path.display()))?;
+    let seed: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("signing key `{}` must be 32 bytes", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 /// Why a packet failed verification.
@@ -118,6 +138,37 @@ pub fn verify(bytes: &[u8], signature_hex: &str, public_hex: &str) -> Result<(),
         .map_err(|_| VerifyError::Malformed("the signature must be 64 bytes".into()))?;
     key.verify(bytes, &Signature::from_bytes(&signature))
         .map_err(|_| VerifyError::BadSignature)
+}
+
+/// Reads a public key given as a file holding hex, or as hex itself; returns lowercase hex.
+pub fn read_public_key(file_or_hex: &str) -> anyhow::Result<String> {
+    let path = Path::new(file_or_hex);
+    let text = if path.is_file() {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading public key `{}`", path.display()))?
+    } else {
+        file_or_hex.to_owned()
+    };
+    let text = text.trim().to_ascii_lowercase();
+    let valid = hex::decode(&text)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .is_some_and(|bytes| VerifyingKey::from_bytes(&bytes).is_ok());
+    if !valid {
+        anyhow::bail!(
+            "`{file_or_hex}` is neither a file nor an Ed25519 public key (64 hex characters)"
+        );
+    }
+    Ok(text)
+}
+
+/// A key's fingerprint: the first 32 hex characters of the SHA-256 of its 32 public-key bytes
+/// (of the text when it is not hex), short enough to read aloud and compare.
+pub fn fingerprint(public_hex: &str) -> String {
+    let bytes = hex::decode(public_hex.trim()).unwrap_or_else(|_| public_hex.as_bytes().to_vec());
+    let mut digest = sha256_hex(&bytes);
+    digest.truncate(32);
+    digest
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -164,5 +215,45 @@ mod tests {
             verify(b"packes", &signature, &signer.public_hex()),
             Err(VerifyError::BadSignature)
         );
+        let other = Signer::from_seed([7; 32]);
+        assert_eq!(
+            verify(b"packet", &signature, &other.public_hex()),
+            Err(VerifyError::BadSignature),
+            "another key's signature is refused"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_private_and_loose_ones_are_tightened() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        Signer::load_or_create(&keys).unwrap();
+        let mode = |name: &str| crate::fsperm::mode(&keys.join(name)).unwrap();
+        assert_eq!(crate::fsperm::mode(&keys).unwrap(), 0o700);
+        assert_eq!(mode(KEY_FILE), 0o600);
+        assert_eq!(mode(PUBLIC_KEY_FILE), 0o600);
+        for name in [KEY_FILE, PUBLIC_KEY_FILE] {
+            std::fs::set_permissions(keys.join(name), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+        Signer::load_or_create(&keys).unwrap();
+        assert_eq!(mode(KEY_FILE), 0o600);
+        assert_eq!(mode(PUBLIC_KEY_FILE), 0o600);
+    }
+
+    #[test]
+    fn public_keys_are_read_from_hex_or_a_file() {
+        let signer = Signer::from_seed([1; 32]);
+        let hex = signer.public_hex();
+        assert_eq!(read_public_key(&hex.to_uppercase()).unwrap(), hex);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.pub");
+        std::fs::write(&file, format!("{hex}\n")).unwrap();
+        assert_eq!(read_public_key(file.to_str().unwrap()).unwrap(), hex);
+        assert!(read_public_key("abcd").is_err());
+        assert!(read_public_key(dir.path().join("absent").to_str().unwrap()).is_err());
+        assert_eq!(signer.fingerprint().len(), 32);
     }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod errors;
 pub mod evidence;
+pub mod fsperm;
 pub mod service;
 pub mod store;
 pub mod time;

@@ -17,6 +17,7 @@ pub mod approvals;
 pub mod authoring;
 pub mod evidence;
 pub mod gate;
+pub mod keys;
 pub mod replay;
 pub mod shadow;
 pub mod writer;
@@ -81,6 +82,9 @@ pub(crate) struct Write {
     now: i64,
     actor: String,
     files: Vec<PendingFile>,
+    // The pinned evidence key every audit entry of the write is signed with.
+    key_id: i64,
+    signer: Signer,
 }
 
 impl Write {
@@ -94,7 +98,8 @@ impl Write {
         &self.actor
     }
 
-    /// Appends the event's audit entry (every lifecycle write has one).
+    /// Appends the event's audit entry (every lifecycle write has one), signed with the pinned
+    /// key; it vouches for the rows its detail names (`crate::audit::REFERENCES`).
     pub(crate) async fn audit(
         &mut self,
         action: &str,
@@ -109,9 +114,11 @@ impl Write {
             digest,
             detail,
         };
-        crate::audit::append(&mut self.tx, self.now, &event)
-            .await
-            .map_err(db_error)?;
+        let key = crate::audit::SigningKey {
+            id: self.key_id,
+            signer: &self.signer,
+        };
+        crate::audit::append(&mut self.tx, self.now, &event, key, Vec::new()).await?;
         Ok(())
     }
 
@@ -136,8 +143,11 @@ impl std::ops::DerefMut for Write {
 }
 
 impl Service {
-    /// Builds the service, loading (or creating) the evidence signing key in the data directory.
+    /// Builds the service, loading (or creating) the evidence signing key in the data directory
+    /// (created 0700). The key is pinned in the database by [`keys::pin`] at start, or by the
+    /// first write.
     pub fn new(db: Database, config: ServiceConfig) -> anyhow::Result<Service> {
+        crate::fsperm::private_dir(&config.data_dir)?;
         let signer = Signer::load_or_create(&config.key_dir())?;
         Ok(Service {
             inner: Arc::new(Inner {
@@ -172,6 +182,21 @@ impl Service {
     /// Starts a lifecycle write by `actor`: a transaction holding the `lifecycle_lock` row, with
     /// the time every row and audit entry of the event carries.
     pub(crate) async fn begin_write(&self, actor: &str) -> Result<Write> {
+        let mut tx = self.lock().await?;
+        let now = now_millis();
+        let key_id = keys::signing_key_id(self, &mut tx, now).await?;
+        Ok(Write {
+            tx,
+            now,
+            actor: actor.to_owned(),
+            files: Vec::new(),
+            key_id,
+            signer: self.signer().clone(),
+        })
+    }
+
+    /// A transaction holding the `lifecycle_lock` row.
+    pub(crate) async fn lock(&self) -> Result<Tx> {
         let mut tx = self.db().pool().begin().await.map_err(db_error)?;
         // Writing first takes SQLite's write lock (waiting on the busy timeout) and PostgreSQL's
         // row lock, so every lifecycle writer sees the previous one's committed state.
@@ -179,12 +204,7 @@ impl Service {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(Write {
-            tx,
-            now: now_millis(),
-            actor: actor.to_owned(),
-            files: Vec::new(),
-        })
+        Ok(tx)
     }
 
     /// Commits a write and then writes its packet files (the database is the record; files are
@@ -255,10 +275,17 @@ impl Service {
         self.db().pool().acquire().await.map_err(db_error)
     }
 
-    /// Verifies the audit chain.
+    /// Verifies the audit log against this server's key.
     pub async fn verify_audit(&self) -> Result<crate::audit::Report> {
         let mut conn = self.conn().await?;
-        crate::audit::verify(&mut conn).await.map_err(db_error)
+        let trust = crate::audit::Trust {
+            current: Some((
+                self.signer().public_hex(),
+                "the server's key file".to_owned(),
+            )),
+            ..crate::audit::Trust::default()
+        };
+        Ok(crate::audit::verify(&mut conn, &trust).await?)
     }
 }
 

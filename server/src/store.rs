@@ -13,12 +13,14 @@
 //! database failure is logged and shown as "storage is unavailable".
 
 pub mod approvals;
+pub mod audit;
 pub mod contributors;
 pub mod counters;
 pub mod decisions;
 pub mod drafts;
 pub mod evidence;
 pub mod history;
+pub mod keys;
 pub mod packs;
 pub mod shadow;
 pub mod users;

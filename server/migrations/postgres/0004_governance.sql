@@ -20,29 +20,34 @@ CREATE INDEX signoffs_by_request ON signoffs (request_id, user_id);
 CREATE INDEX signoffs_by_digest ON signoffs (pack_id, digest);
 
 CREATE TABLE signoff_withdrawals (
-    signoff_id BIGINT PRIMARY KEY NOT NULL REFERENCES signoffs (id),
+    id         BIGSERIAL PRIMARY KEY,
+    signoff_id BIGINT  NOT NULL UNIQUE REFERENCES signoffs (id),
     user_id    BIGINT  NOT NULL REFERENCES users (id),
     comment    TEXT    NOT NULL,
     created_at BIGINT  NOT NULL
 );
 
--- Everyone who created, saved or published a revision of a draft.
+-- Everyone who created, saved or published a revision of a draft. Rows are only ever added;
+-- audit entries vouch for them (by id), so deleting one to slip past separation of duties
+-- fails `cavra audit verify`.
 CREATE TABLE draft_contributors (
+    id         BIGSERIAL PRIMARY KEY,
     draft_id   BIGINT  NOT NULL REFERENCES drafts (id),
     user_id    BIGINT  NOT NULL REFERENCES users (id),
     first_at   BIGINT  NOT NULL,
-    PRIMARY KEY (draft_id, user_id)
+    UNIQUE (draft_id, user_id)
 );
 INSERT INTO draft_contributors (draft_id, user_id, first_at)
 SELECT id, created_by, created_at FROM drafts;
 
 -- Everyone who contributed to a digest's text through any draft that published it.
 CREATE TABLE version_contributors (
+    id       BIGSERIAL PRIMARY KEY,
     pack_id  TEXT    NOT NULL,
     digest   TEXT    NOT NULL,
     user_id  BIGINT  NOT NULL REFERENCES users (id),
     first_at BIGINT  NOT NULL,
-    PRIMARY KEY (pack_id, digest, user_id)
+    UNIQUE (pack_id, digest, user_id)
 );
 INSERT INTO version_contributors (pack_id, digest, user_id, first_at)
 SELECT pack_id, digest, author_id, created_at FROM versions WHERE author_id IS NOT NULL;

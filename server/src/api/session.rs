@@ -61,8 +61,9 @@ pub(super) async fn create_user(
     AppJson(body): AppJson<NewUserBody>,
 ) -> Result<(StatusCode, AppJson<app::backend::Actor>), AppError> {
     crate::service::require_role(&actor, &[app::backend::Role::Admin], "creating users")?;
-    let user = accounts::create_user(
+    let user = accounts::create_user_as(
         &service,
+        &actor.username,
         &accounts::NewUser {
             username: &body.username,
             password: &body.password,

@@ -1,5 +1,6 @@
-//! Governance commands: `cavra user add`, `cavra packet verify`, `cavra audit verify`, and the
-//! service options of `cavra serve` (`--demo`, shadow criteria, allowed origins).
+//! Governance commands: `cavra user add`, `cavra packet verify`, `cavra audit verify|anchor`,
+//! and the service options of `cavra serve` (`--demo`, shadow criteria, allowed origins, the
+//! evidence key's rotation).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -8,11 +9,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use sqlx::pool::PoolConnection;
 
 use app::backend::Role;
 
+use crate::audit::{Anchor, Trust};
 use crate::config::ServiceConfig;
 use crate::db::Database;
+use crate::evidence::{fingerprint, Signer};
+use crate::service::keys::KeyOutcome;
 use crate::service::Service;
 
 /// Service options of `cavra serve`.
@@ -39,6 +44,12 @@ pub struct GovernanceArgs {
     /// another host behind the same proxy.
     #[arg(long, env = "CAVRA_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Accept a key file that is not the evidence key the database pinned: record it as the
+    /// new key (audited as `key.rotate`). Old packets and audit entries stay verifiable with
+    /// the old key. Without this flag such a start is refused.
+    #[arg(long)]
+    pub rotate_evidence_key: bool,
 }
 
 /// Builds the service for `cavra serve`, seeding demo data when asked.
@@ -57,6 +68,18 @@ pub async fn build_service(
     config.shadow.max_unacknowledged = args.shadow_max_unacknowledged;
     config.allowed_origins = args.allowed_origins.clone();
     let service = Service::new(database, config)?;
+    match crate::service::keys::pin(&service, args.rotate_evidence_key).await? {
+        KeyOutcome::Pinned { fingerprint } => {
+            tracing::info!(fingerprint, "evidence key pinned (first start)");
+        }
+        KeyOutcome::Unchanged { fingerprint } => {
+            tracing::info!(fingerprint, "evidence key matches the pinned key");
+        }
+        KeyOutcome::Rotated { from, to } => {
+            tracing::warn!(from, to, "evidence key rotated (audited as key.rotate)");
+            println!("Evidence key rotated: {from} -> {to}");
+        }
+    }
     if args.demo {
         crate::demo::seed_users(&service)
             .await
@@ -111,12 +134,47 @@ impl DatabaseArgs {
         {
             return Ok(url.to_owned());
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating data directory `{}`", self.data_dir.display()))?;
+        crate::fsperm::private_dir(&self.data_dir)?;
         Ok(format!(
             "sqlite://{}",
             self.data_dir.join("cavra.db").display()
         ))
+    }
+
+    /// The URL of a database that must already exist (for commands that only read): the
+    /// default SQLite file is not created.
+    pub fn existing_url(&self) -> anyhow::Result<String> {
+        if self.explicit_url().is_none() {
+            let file = self.data_dir.join("cavra.db");
+            if !file.is_file() {
+                anyhow::bail!(
+                    "no database at `{}`: pass --database-url or --data-dir",
+                    file.display()
+                );
+            }
+        }
+        self.url()
+    }
+
+    fn explicit_url(&self) -> Option<&str> {
+        self.database_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+    }
+
+    /// The server's key file in --data-dir, when the database is that directory's own SQLite
+    /// file (the same deployment), as the key the audit chain must currently be signed with.
+    fn own_key(&self) -> anyhow::Result<Option<(String, String)>> {
+        if self.explicit_url().is_some() {
+            return Ok(None);
+        }
+        let dir = self.data_dir.join("keys");
+        Ok(Signer::load_existing(&dir)?.map(|signer| {
+            (
+                signer.public_hex(),
+                format!("`{}`", dir.join(crate::evidence::KEY_FILE).display()),
+            )
+        }))
     }
 }
 
@@ -137,10 +195,14 @@ pub enum UserCommand {
 }
 
 const USER_ADD_EXAMPLES: &str = "\
+Passwords: at least 12 characters (counted as characters, not bytes), not only whitespace, not one
+character repeated, not the user name, not a common password. User creation is an audit entry
+signed with the evidence key, so --data-dir must hold the server's key (keys/evidence-ed25519.key).
+
 Examples:
-  echo 's3cret-pass' | cavra user add alice --role author
-  CAVRA_PASSWORD=s3cret-pass cavra user add bob --role approver --group 'Platform Security'
-  cavra user add root --role admin --database-url postgres://cavra@127.0.0.1/cavra < pw.txt";
+  echo 'lantern-quarry-51' | cavra user add alice --role author
+  CAVRA_PASSWORD='copper-heron-tide' cavra user add bob --role approver --group 'Platform Security'
+  cavra user add root --role admin --database-url postgres://cavra@127.0.0.1/cavra --data-dir /srv/cavra < pw.txt";
 
 /// Options of `cavra user add`.
 #[derive(Debug, Args)]
@@ -169,31 +231,40 @@ pub struct PacketArgs {
 /// Packet subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PacketCommand {
-    /// Verify a packet's detached Ed25519 signature (`<packet>.sig`) and its readiness.
+    /// Verify a packet's detached Ed25519 signature (`<packet>.sig`) under the pinned evidence
+    /// key(s) or a key given with --public-key, and that its readiness is not Blocked.
     #[command(after_long_help = PACKET_VERIFY_EXAMPLES)]
     Verify(PacketVerifyArgs),
 }
 
 const PACKET_VERIFY_EXAMPLES: &str = "\
+The key comes from --public-key, or else from the database (--database-url, or cavra.db in
+--data-dir): every evidence key it pinned, old ones included, so packets signed before a key
+rotation still verify. A `.pub` file lying in the data directory is never trusted by itself.
+
 Examples:
   cavra packet verify data/evidence/cavra-ai-agent-baseline/1783172250422-promotion-6a79faa218f8.json
-  cavra packet verify packet.json --key evidence-ed25519.pub --signature packet.json.sig
-Exit codes: 0 the signature is valid, 1 it is not (or the packet changed), 2 an error.";
+  cavra packet verify packet.json --public-key evidence-ed25519.pub --signature packet.json.sig
+  cavra packet verify packet.json --public-key 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29
+Exit codes: 0 the signature is valid and the packet is ready (with or without warnings);
+1 the signature does not match (the packet or signature changed, or another key signed it), or
+the packet's readiness is Blocked; 2 an error (unreadable file, malformed key or signature).";
 
 /// Options of `cavra packet verify`.
 #[derive(Debug, Args)]
 pub struct PacketVerifyArgs {
     /// The packet file.
     pub packet: PathBuf,
-    /// Public key file (hex). Default: `keys/evidence-ed25519.pub` in --data-dir.
-    #[arg(long)]
-    pub key: Option<PathBuf>,
+    /// The public key to check against: a file holding hex, or the hex itself (repeatable: any
+    /// of them). Default: the keys pinned in the database.
+    #[arg(long = "public-key", alias = "key", value_name = "FILE_OR_HEX")]
+    pub public_keys: Vec<String>,
     /// Signature file (hex). Default: the packet path plus `.sig`.
     #[arg(long)]
     pub signature: Option<PathBuf>,
-    /// Directory for local state (to find the default public key).
-    #[arg(long, env = "CAVRA_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    /// The database whose pinned keys to use when no --public-key is given.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// `cavra audit …`.
@@ -207,11 +278,72 @@ pub struct AuditArgs {
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the audit hash chain; any edited or deleted entry fails.
-    #[command(
-        after_long_help = "Examples:\n  cavra audit verify\n  cavra audit verify --database-url postgres://cavra@127.0.0.1/cavra\nExit codes: 0 intact, 1 tampered, 2 an error."
-    )]
-    Verify(DatabaseArgs),
+    /// Check the audit log: hash chain, each entry's signature by a pinned evidence key, the
+    /// rows the gate trusts against the entries that vouch for them, and an anchor if given.
+    #[command(after_long_help = AUDIT_VERIFY_HELP)]
+    Verify(AuditVerifyArgs),
+    /// Print the newest entry as a signed anchor (JSON) to keep outside the database; a later
+    /// `cavra audit verify --anchor FILE` detects rewriting and truncation up to it.
+    #[command(after_long_help = AUDIT_ANCHOR_HELP)]
+    Anchor(AuditAnchorArgs),
+}
+
+const AUDIT_VERIFY_HELP: &str = "\
+Fails when an entry was edited (even with every hash recomputed: the signatures need the key), when
+entries are missing or unsigned, when a sign-off, approval request, evidence packet, enforcement
+move, account or key row was edited, deleted or inserted outside the service, when a pack's
+enforced pointer is not the newest move of its history, when the chain's current key is not the
+server's key (keys/evidence-ed25519.key in --data-dir when the database is its cavra.db, or
+--public-key), and when the log no longer contains an --anchor's entry unchanged (truncation).
+
+Examples:
+  cavra audit verify
+  cavra audit verify --database-url postgres://cavra@127.0.0.1/cavra --public-key server.pub
+  cavra audit verify --anchor anchors/2026-07-04.json
+Exit codes: 0 intact, 1 tampered, 2 an error.";
+
+const AUDIT_ANCHOR_HELP: &str = "\
+The anchor names the newest entry's sequence number, hash, signature, public key and time. It is
+printed only when `cavra audit verify` passes; store it where the database's writers cannot change
+it (a ticket, a CI artifact, write-once storage).
+
+Examples:
+  cavra audit anchor --out anchors/$(date +%F).json
+  cavra audit anchor --database-url postgres://cavra@127.0.0.1/cavra
+Exit codes: 0 printed, 1 the log does not verify (no anchor), 2 an error.";
+
+/// Options of `cavra audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// An anchor from `cavra audit anchor`: the log must still contain its entry, unchanged.
+    #[arg(long, value_name = "FILE")]
+    pub anchor: Option<PathBuf>,
+    /// The log and the key to check it against.
+    #[command(flatten)]
+    pub source: AuditSource,
+}
+
+/// Options of `cavra audit anchor`.
+#[derive(Debug, Args)]
+pub struct AuditAnchorArgs {
+    /// Write the anchor to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The log and the key to check it against first.
+    #[command(flatten)]
+    pub source: AuditSource,
+}
+
+/// The audit log to read and the server key it must currently be signed with.
+#[derive(Debug, Args)]
+pub struct AuditSource {
+    /// The server's current public key (a file holding hex, or the hex itself, e.g. from
+    /// `GET /api/evidence/public-key`): the chain's newest key must be this one.
+    #[arg(long = "public-key", value_name = "FILE_OR_HEX")]
+    pub public_key: Option<String>,
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -238,11 +370,17 @@ pub fn run_user(args: UserArgs) -> anyhow::Result<ExitCode> {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
+    // Refused before touching the database, so a weak password creates nothing.
+    crate::service::accounts::check_password(&args.username, &password)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     runtime()?.block_on(async move {
         let database = Database::connect(&args.database.url()?).await?;
         let service = Service::new(database, ServiceConfig::new(&args.database.data_dir))?;
-        let user = crate::service::accounts::create_user(
+        // The entry is signed with the key in --data-dir, which must be the pinned one.
+        crate::service::keys::pin(&service, false).await?;
+        let user = crate::service::accounts::create_user_as(
             &service,
+            "cli",
             &crate::service::accounts::NewUser {
                 username: &args.username,
                 password: &password,
@@ -278,61 +416,222 @@ pub fn run_packet(args: PacketArgs) -> anyhow::Result<ExitCode> {
     });
     let signature = std::fs::read_to_string(&signature_path)
         .with_context(|| format!("reading signature `{}`", signature_path.display()))?;
-    let key_path = args.key.clone().unwrap_or_else(|| {
-        args.data_dir
-            .join("keys")
-            .join(crate::evidence::PUBLIC_KEY_FILE)
-    });
-    let key = std::fs::read_to_string(&key_path)
-        .with_context(|| format!("reading public key `{}`", key_path.display()))?;
-    match crate::evidence::verify(&bytes, &signature, &key) {
-        Ok(()) => {}
-        Err(crate::evidence::VerifyError::BadSignature) => {
-            println!(
-                "INVALID {}: the signature does not match (the packet or signature changed)",
-                args.packet.display()
-            );
-            return Ok(ExitCode::from(1));
+    let (keys, source) = if args.public_keys.is_empty() {
+        (
+            pinned_keys(&args.database)?,
+            "the keys pinned in the database",
+        )
+    } else {
+        let keys = args
+            .public_keys
+            .iter()
+            .map(|key| crate::evidence::read_public_key(key))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        (keys, "the given public key")
+    };
+    let mut signed_by = None;
+    for key in &keys {
+        match crate::evidence::verify(&bytes, &signature, key) {
+            Ok(()) => {
+                signed_by = Some(key);
+                break;
+            }
+            Err(crate::evidence::VerifyError::BadSignature) => {}
+            Err(error) => anyhow::bail!("{error}"),
         }
-        Err(error) => anyhow::bail!("{error}"),
     }
-    let readiness = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map(|packet| lifecycle::packet::validate_packet(&packet, false));
-    match readiness {
-        Ok(result) => println!(
-            "OK {}: signature valid (sha256 {}); readiness {:?}, {} blocker(s), {} warning(s)",
-            args.packet.display(),
-            crate::evidence::sha256_hex(&bytes),
-            result.status,
-            result.blocker_count,
-            result.warning_count
-        ),
-        Err(_) => println!(
-            "OK {}: signature valid (not a readiness packet)",
-            args.packet.display()
-        ),
+    let path = args.packet.display();
+    let Some(key) = signed_by else {
+        println!(
+            "INVALID {path}: the signature does not match under {source} (the packet or \
+             signature changed, or another key signed it)"
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let Ok(packet) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        println!("NOT READY {path}: signature valid, but the packet is not JSON");
+        return Ok(ExitCode::from(1));
+    };
+    let result = lifecycle::packet::validate_packet(&packet, false);
+    let summary = format!(
+        "readiness {:?}, {} blocker(s), {} warning(s)",
+        result.status, result.blocker_count, result.warning_count
+    );
+    if result.status == lifecycle::packet::ReadinessStatus::Blocked {
+        let blockers: Vec<&str> = result
+            .checks
+            .iter()
+            .filter(|check| check.status == lifecycle::packet::CheckStatus::Blocker)
+            .map(|check| check.name.as_str())
+            .collect();
+        println!(
+            "NOT READY {path}: signature valid (key {}), but {summary}: {}",
+            fingerprint(key),
+            blockers.join(", ")
+        );
+        return Ok(ExitCode::from(1));
     }
+    println!(
+        "OK {path}: signature valid (key {}, sha256 {}); {summary}",
+        fingerprint(key),
+        crate::evidence::sha256_hex(&bytes),
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A connection to a database that must already exist, for commands that only read.
+async fn connect(database: &DatabaseArgs) -> anyhow::Result<PoolConnection<sqlx::Any>> {
+    let database = Database::connect(&database.existing_url()?).await?;
+    database.pool().acquire().await.context("connecting")
+}
+
+/// Every evidence key the database pinned (old ones too), hex.
+fn pinned_keys(database: &DatabaseArgs) -> anyhow::Result<Vec<String>> {
+    runtime()?.block_on(async move {
+        let mut conn = connect(database).await?;
+        let keys = crate::store::keys::all(&mut conn)
+            .await
+            .map_err(|error| anyhow::anyhow!("reading the pinned keys: {error}"))?;
+        if keys.is_empty() {
+            anyhow::bail!("the database has no pinned evidence key yet; pass --public-key");
+        }
+        Ok(keys.into_iter().map(|key| key.public_key).collect())
+    })
 }
 
 /// Runs `cavra audit …`.
 pub fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify(args) = args.command;
-    runtime()?.block_on(async move {
-        let database = Database::connect(&args.url()?).await?;
-        let mut conn = database.pool().acquire().await.context("connecting")?;
-        let report = crate::audit::verify(&mut conn)
-            .await
-            .context("reading the audit log")?;
-        if report.ok() {
-            println!("OK audit log intact: {} entries", report.entries);
-            Ok(ExitCode::SUCCESS)
-        } else {
-            println!("TAMPERED audit log ({} entries checked):", report.entries);
-            for problem in &report.problems {
-                println!("  {problem}");
+    match args.command {
+        AuditCommand::Verify(args) => {
+            let anchor = args.anchor.as_deref().map(read_anchor).transpose()?;
+            let (trust, report, _) = check_audit(&args.source, anchor, false)?;
+            if !report.ok() {
+                print_tampered(&report);
+                return Ok(ExitCode::from(1));
             }
-            Ok(ExitCode::from(1))
+            println!("{}", intact_line(&report, &trust));
+            Ok(ExitCode::SUCCESS)
         }
+        AuditCommand::Anchor(args) => {
+            let (_, report, anchor) = check_audit(&args.source, None, true)?;
+            if !report.ok() {
+                print_tampered(&report);
+                println!("no anchor: the log does not verify");
+                return Ok(ExitCode::from(1));
+            }
+            let Some(anchor) = anchor else {
+                anyhow::bail!("the audit log has no signed entry to anchor yet");
+            };
+            let mut text =
+                serde_json::to_string_pretty(&anchor).context("serialising the anchor")?;
+            text.push('\n');
+            match &args.out {
+                Some(path) => {
+                    std::fs::write(path, &text)
+                        .with_context(|| format!("writing `{}`", path.display()))?;
+                    println!(
+                        "anchored entry {} ({}) in {}",
+                        anchor.seq,
+                        anchor.hash,
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Verifies the log against `source`'s key and `anchor`; with `take_anchor`, also reads the
+/// newest entry as an anchor (in the same connection, so it is the entry just verified).
+fn check_audit(
+    source: &AuditSource,
+    anchor: Option<Anchor>,
+    take_anchor: bool,
+) -> anyhow::Result<(Trust, crate::audit::Report, Option<Anchor>)> {
+    let current = match source.public_key.as_deref() {
+        Some(key) => Some((
+            crate::evidence::read_public_key(key)?,
+            "--public-key".to_owned(),
+        )),
+        None => source.database.own_key()?,
+    };
+    let trust = Trust { current, anchor };
+    runtime()?.block_on(async move {
+        let mut conn = connect(&source.database).await?;
+        let read = |error| anyhow::anyhow!("reading the audit log: {error}");
+        let report = crate::audit::verify(&mut conn, &trust)
+            .await
+            .map_err(read)?;
+        let anchor = if take_anchor && report.ok() {
+            crate::audit::anchor(&mut conn, crate::time::now_millis())
+                .await
+                .map_err(read)?
+        } else {
+            None
+        };
+        Ok((trust, report, anchor))
     })
+}
+
+/// The one line of an intact log: counts, key rotations, and what outside the database it was
+/// checked against.
+fn intact_line(report: &crate::audit::Report, trust: &Trust) -> String {
+    let mut line = format!(
+        "OK audit log intact: {} entries, {} rows vouched for, {} key(s)",
+        report.entries,
+        report.rows,
+        report.keys.len()
+    );
+    if report.keys.len() > 1 {
+        let keys: Vec<String> = report
+            .keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "{} from entry {}",
+                    key.fingerprint,
+                    key.introduced_at.unwrap_or(0)
+                )
+            })
+            .collect();
+        line.push_str(&format!(
+            " ({} rotation(s): {})",
+            report.keys.len() - 1,
+            keys.join(", ")
+        ));
+    }
+    match (&trust.anchor, &trust.current) {
+        (Some(anchor), _) => line.push_str(&format!("; anchor at entry {} holds", anchor.seq)),
+        (None, Some(_)) => {}
+        (None, None) => line.push_str(
+            "; note: only the database's own keys were checked (pass --public-key or --anchor \
+             to check against one outside it)",
+        ),
+    }
+    line
+}
+
+fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading anchor `{}`", path.display()))?;
+    let anchor: Anchor = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not an audit anchor", path.display()))?;
+    if anchor.schema_version != crate::audit::ANCHOR_SCHEMA {
+        anyhow::bail!(
+            "`{}` is not an audit anchor (schema_version `{}`, expected `{}`)",
+            path.display(),
+            anchor.schema_version,
+            crate::audit::ANCHOR_SCHEMA
+        );
+    }
+    Ok(anchor)
+}
+
+fn print_tampered(report: &crate::audit::Report) {
+    println!("TAMPERED audit log ({} entries checked):", report.entries);
+    for problem in &report.problems {
+        println!("  {problem}");
+    }
 }

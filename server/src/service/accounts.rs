@@ -1,8 +1,11 @@
-//! Accounts: argon2id password hashes, database-backed sessions and sign-in rate limiting.
+//! Accounts: the password rule, argon2id password hashes, database-backed sessions and sign-in
+//! rate limiting.
 //!
 //! Sessions and failed sign-ins live in the database, so any replica can check any session and
 //! the rate limit holds across replicas. Session tokens are 32 random bytes; only their SHA-256
-//! is stored.
+//! is stored. User creation and every sign-in, successful or not, is an audit entry
+//! (`user.create`, `session.login`, `session.login_failed`; never the password); a sign-in
+//! refused by the rate limit is not, as no password was checked.
 
 use app::backend::{Actor, BackendError, Role};
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
@@ -59,34 +62,79 @@ async fn verify_password(password: &str, stored: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Creates a user; a taken name is a conflict.
+/// The shortest password accepted, in characters (Unicode scalar values, not bytes).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords refused outright, one per line (compared case-insensitively after trimming).
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// The password rule, for every way an account is made (REST, server functions, CLI, demo):
+/// at least [`MIN_PASSWORD_CHARS`] characters, not only whitespace, not one character repeated,
+/// not the user name, not a common password.
+pub fn check_password(username: &str, password: &str) -> Result<()> {
+    let refuse = |why: String| Err(BackendError::Invalid(why));
+    if password.trim().is_empty() {
+        return refuse("a password cannot be empty or only whitespace".into());
+    }
+    let count = password.chars().count();
+    if count < MIN_PASSWORD_CHARS {
+        return refuse(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters; this one has {count}"
+        ));
+    }
+    let folded = password.trim().to_lowercase();
+    if folded == username.trim().to_lowercase() {
+        return refuse("a password cannot be the user name".into());
+    }
+    let mut chars = folded.chars();
+    if let Some(first) = chars.next() {
+        if chars.all(|c| c == first) {
+            return refuse("a password cannot be one character repeated".into());
+        }
+    }
+    let common = COMMON_PASSWORDS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .any(|line| line.to_lowercase() == folded);
+    if common {
+        return refuse("this password is on the list of common passwords; choose another".into());
+    }
+    Ok(())
+}
+
+/// Creates a user on behalf of `system` (the demo seed).
 pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor> {
+    create_user_as(service, "system", user).await
+}
+
+/// Creates a user, audited as done by `actor`; a taken name is a conflict.
+pub async fn create_user_as(service: &Service, actor: &str, user: &NewUser<'_>) -> Result<Actor> {
     let username = user.username.trim();
-    if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
+    if username.is_empty()
+        || username.chars().count() > 64
+        || username.chars().any(char::is_whitespace)
+    {
         return Err(BackendError::Invalid(
             "a user name is 1 to 64 characters without spaces".into(),
         ));
     }
-    if user.password.len() < 8 {
-        return Err(BackendError::Invalid(
-            "a password needs at least 8 characters".into(),
-        ));
-    }
+    check_password(username, user.password)?;
     if user.role == Role::Approver && user.groups.is_empty() {
         return Err(BackendError::Invalid(
             "an approver belongs to at least one approver group".into(),
         ));
     }
     let hash = hash_password(user.password).await?;
-    let mut conn = service.conn().await?;
+    let mut write = service.begin_write(actor).await?;
     let row = store::users::NewUser {
         username,
         password_hash: &hash,
         role: user.role,
         groups: &user.groups,
-        created_at: now_millis(),
+        created_at: write.now(),
     };
-    let id = store::users::insert(&mut conn, &row)
+    let id = store::users::insert(&mut write, &row)
         .await
         .map_err(|error| {
             error.unique_as(|| BackendError::Conflict {
@@ -94,6 +142,14 @@ pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor>
                 current_revision: None,
             })
         })?;
+    let detail = serde_json::json!({
+        "user_id": id,
+        "username": username,
+        "role": user.role.as_str(),
+        "groups": user.groups,
+    });
+    write.audit("user.create", "", "", detail).await?;
+    service.commit(write).await?;
     Ok(Actor {
         id,
         username: username.to_owned(),
@@ -134,18 +190,34 @@ pub async fn login(service: &Service, username: &str, password: &str) -> Result<
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J8cLVg2Gm9CvZK6iXUtWvX5sS3cCvC1gQx7qQ8x1d5E";
     let stored = found.as_ref().map_or(DUMMY, |(_, hash)| hash.as_str());
     let valid = verify_password(password, stored).await && found.is_some();
-    let Some((actor, _)) = found.filter(|_| valid) else {
-        store::users::record_failure(&mut conn, username, now).await?;
+    drop(conn);
+    let Some((actor, _)) = found.as_ref().filter(|_| valid) else {
+        // The attempted name is recorded (cut to a user name's length), never the password.
+        let mut write = service.begin_write("anonymous").await?;
+        let at = write.now();
+        store::users::record_failure(&mut write, username, at).await?;
+        let detail = serde_json::json!({
+            "username": username.chars().take(64).collect::<String>(),
+            "user_id": found.as_ref().map(|(actor, _)| actor.id),
+            "reason": if found.is_some() { "wrong password" } else { "unknown user" },
+        });
+        write.audit("session.login_failed", "", "", detail).await?;
+        service.commit(write).await?;
         return Err(BackendError::Unauthenticated);
     };
+    let actor = actor.clone();
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
+    let mut write = service.begin_write(&actor.username).await?;
+    let now = write.now();
     let expires_at = now + config.session_ttl_secs * 1000;
-    let mut tx = service.db().pool().begin().await.map_err(store::db_error)?;
     let token_hash = sha256_hex(token.as_bytes());
-    store::users::open_session(&mut tx, username, actor.id, &token_hash, now, expires_at).await?;
-    tx.commit().await.map_err(store::db_error)?;
+    store::users::open_session(&mut write, username, actor.id, &token_hash, now, expires_at)
+        .await?;
+    let detail = serde_json::json!({"user_id": actor.id, "expires_at": expires_at});
+    write.audit("session.login", "", "", detail).await?;
+    service.commit(write).await?;
     Ok((actor, token))
 }
 

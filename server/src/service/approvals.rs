@@ -609,9 +609,12 @@ pub async fn withdraw_signoff(
         .await?;
     }
     let now = write.now();
-    store::approvals::insert_withdrawal(&mut write, signoff_id, actor.id, &comment, now).await?;
+    let withdrawal_id =
+        store::approvals::insert_withdrawal(&mut write, signoff_id, actor.id, &comment, now)
+            .await?;
     let request = store::approvals::get(&mut write, signoff.request_id).await?;
     let detail = serde_json::json!({
+        "withdrawal_id": withdrawal_id,
         "signoff_id": signoff_id,
         "request_id": signoff.request_id,
         "signed_by": signoff.username,

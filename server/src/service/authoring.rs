@@ -250,8 +250,8 @@ pub async fn create_draft(
     let source = store::versions::source(&mut write, pack_id, &digest).await?;
     let now = write.now();
     let id = store::drafts::insert(&mut write, pack_id, &source, &digest, actor.id, now).await?;
-    store::contributors::add_to_draft(&mut write, id, actor.id, now).await?;
-    let detail = serde_json::json!({"draft_id": id});
+    let added = store::contributors::add_to_draft(&mut write, id, actor.id, now).await?;
+    let detail = serde_json::json!({"draft_id": id, "draft_contributor_ids": added});
     write
         .audit("draft.create", pack_id, &digest, detail)
         .await?;
@@ -291,9 +291,10 @@ pub async fn save_draft(
             current_revision: Some(draft.revision),
         });
     }
-    store::contributors::add_to_draft(&mut write, draft_id, actor.id, now).await?;
+    let added = store::contributors::add_to_draft(&mut write, draft_id, actor.id, now).await?;
     let detail = serde_json::json!({
         "draft_id": draft_id,
+        "draft_contributor_ids": added,
         "revision": draft.revision,
         "source_sha256": crate::evidence::sha256_hex(source.as_bytes()),
         "bytes": source.len(),
@@ -337,7 +338,7 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
     let now = write.now();
     // Everyone who touched this draft now shares responsibility for the digest, also when the
     // same text was published before from another draft.
-    store::contributors::publish(
+    let added = store::contributors::publish(
         &mut write,
         &draft.pack_id,
         &analysis.digest,
@@ -348,7 +349,9 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
     .await?;
     if store::versions::exists(&mut write, &draft.pack_id, &analysis.digest).await? {
         // Same content, same digest: the version already exists and cannot change.
-        let detail = serde_json::json!({"draft_id": draft_id, "draft_revision": draft.revision});
+        let mut detail = added.detail();
+        detail["draft_id"] = draft_id.into();
+        detail["draft_revision"] = draft.revision.into();
         write
             .audit("publish.again", &draft.pack_id, &analysis.digest, detail)
             .await?;
@@ -364,13 +367,12 @@ pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> R
         now,
     );
     store::versions::insert(&mut write, &version).await?;
-    let detail = serde_json::json!({
-        "draft_id": draft_id,
-        "draft_revision": draft.revision,
-        "lint_blockers": analysis.lint_blockers,
-        "dry_run_passed": analysis.dry_run_passed,
-        "diff_against": pack.enforced_digest,
-    });
+    let mut detail = added.detail();
+    detail["draft_id"] = draft_id.into();
+    detail["draft_revision"] = draft.revision.into();
+    detail["lint_blockers"] = analysis.lint_blockers.into();
+    detail["dry_run_passed"] = analysis.dry_run_passed.into();
+    detail["diff_against"] = pack.enforced_digest.clone().into();
     write
         .audit("publish", &draft.pack_id, &analysis.digest, detail)
         .await?;

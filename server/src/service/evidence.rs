@@ -1,5 +1,6 @@
 //! Signed evidence packets: at each gate event the service builds CAVRA's readiness packet for
-//! the digest, signs its exact bytes and stores both with the event's transaction.
+//! the digest, signs its exact bytes and stores both with the event's transaction, under an
+//! `evidence.sign` audit entry that vouches for the stored row.
 
 use app::backend::{BackendError, EvidencePacket, GateReport};
 use lifecycle::plan::{build_plan, PlanInput, PlanTimestamps};
@@ -156,6 +157,7 @@ pub(crate) async fn record(
     let signature = service.signer().sign(&bytes);
     let file_name = format!("{now}-{event}-{short}.json");
     let text = String::from_utf8(bytes.clone()).map_err(|_| BackendError::Unavailable)?;
+    let sha256 = crate::evidence::sha256_hex(&bytes);
     let id = store::evidence::insert(
         write,
         &store::evidence::NewPacket {
@@ -163,7 +165,7 @@ pub(crate) async fn record(
             digest,
             event,
             packet_json: &text,
-            sha256: &crate::evidence::sha256_hex(&bytes),
+            sha256: &sha256,
             signature: &signature,
             public_key: &service.signer().public_hex(),
             file_name: &file_name,
@@ -171,6 +173,10 @@ pub(crate) async fn record(
         },
     )
     .await?;
+    let detail = serde_json::json!({"evidence_id": id, "event": event, "sha256": sha256});
+    write
+        .audit("evidence.sign", pack_id, digest, detail)
+        .await?;
     write.attach(PendingFile {
         pack_id: pack_id.to_owned(),
         file_name,

@@ -178,7 +178,7 @@ pub async fn promote(
 
 /// Break-glass: an admin enforces a digest without the approval and shadow checks, with a
 /// reason. Lint and the dry run must still pass; it is audited, recorded and flagged in the
-/// packet, and it consumes nothing (the next normal promotion needs fresh approvals anyway).
+/// packet.
 pub async fn break_glass(
     service: &Service,
     actor: &Actor,
@@ -243,18 +243,18 @@ async fn enforce(
         write
             .audit("break_glass.promote", pack_id, digest, detail)
             .await?;
-    } else {
-        // The approvals were for this promotion: spent now.
-        store::approvals::consume(
-            &mut write,
-            pack_id,
-            digest,
-            &["promotion"],
-            &actor.username,
-            now,
-        )
-        .await?;
     }
+    // The approvals were for this promotion: spent now (after break-glass too, so they cannot
+    // be replayed for a later return).
+    let spent = store::approvals::consume(
+        &mut write,
+        pack_id,
+        digest,
+        &["promotion"],
+        &actor.username,
+        now,
+    )
+    .await?;
     let extra = Extra {
         gate: Some(&report),
         break_glass,
@@ -276,6 +276,7 @@ async fn enforce(
         "enforced_seq": seq,
         "evidence_id": evidence_id,
         "break_glass": break_glass.is_some(),
+        "request_id": spent,
     });
     write.audit("promote", pack_id, digest, detail).await?;
     service.commit(write).await?;
@@ -383,27 +384,28 @@ async fn roll_back(
         write
             .audit("break_glass.rollback", pack_id, digest, detail)
             .await?;
-    } else {
-        store::approvals::consume(
-            &mut write,
-            pack_id,
-            digest,
-            &["rollback"],
-            &actor.username,
-            now,
-        )
-        .await?;
     }
-    // Leaving a version spends every approval it had: to return, it needs fresh ones.
-    store::approvals::consume(
+    let mut spent = store::approvals::consume(
         &mut write,
         pack_id,
-        &current_digest,
-        &["promotion", "rollback"],
+        digest,
+        &["rollback"],
         &actor.username,
         now,
     )
     .await?;
+    // Leaving a version spends every approval it had: to return, it needs fresh ones.
+    spent.extend(
+        store::approvals::consume(
+            &mut write,
+            pack_id,
+            &current_digest,
+            &["promotion", "rollback"],
+            &actor.username,
+            now,
+        )
+        .await?,
+    );
     // Step 5: publish through the catalog (move the enforced pointer), stopping any shadow run.
     let seq = move_pointer(
         &mut write,
@@ -448,6 +450,7 @@ async fn roll_back(
         "reason": reason,
         "rollback_ref": plan.rollback_ref,
         "evidence_id": evidence_id,
+        "request_id": spent,
     });
     write.audit("rollback", pack_id, digest, detail).await?;
     service.commit(write).await?;

@@ -142,25 +142,25 @@ pub async fn signoff(conn: &mut AnyConnection, signoff_id: i64) -> Result<SignOf
         .ok_or_else(|| BackendError::NotFound(format!("no sign-off {signoff_id}")).into())
 }
 
-/// Records the withdrawal of a sign-off; a second withdrawal is a unique violation.
+/// Records the withdrawal of a sign-off and returns its id; a second withdrawal of one sign-off
+/// is a unique violation.
 pub async fn insert_withdrawal(
     conn: &mut AnyConnection,
     signoff_id: i64,
     user_id: i64,
     comment: &str,
     at: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO signoff_withdrawals (signoff_id, user_id, comment, created_at) \
-         VALUES ($1, $2, $3, $4)",
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(signoff_id)
     .bind(user_id)
     .bind(comment)
     .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Open (not consumed) request ids of a kind for a digest, oldest first.
@@ -181,7 +181,8 @@ pub async fn open_ids(
     .await?)
 }
 
-/// Consumes every open request for a digest of the given kinds; returns how many.
+/// Consumes every open request for a digest of the given kinds; returns their ids (for the audit
+/// entry that re-vouches for the changed rows).
 pub async fn consume(
     conn: &mut AnyConnection,
     pack_id: &str,
@@ -189,23 +190,24 @@ pub async fn consume(
     kinds: &[&str],
     by: &str,
     at: i64,
-) -> Result<u64> {
-    let mut total = 0;
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
     for kind in kinds {
-        total += sqlx::query(
+        let mut spent: Vec<i64> = sqlx::query_scalar(
             "UPDATE approval_requests SET consumed_at = $1, consumed_by = $2 \
-             WHERE pack_id = $3 AND digest = $4 AND kind = $5 AND consumed_at IS NULL",
+             WHERE pack_id = $3 AND digest = $4 AND kind = $5 AND consumed_at IS NULL \
+             RETURNING id",
         )
         .bind(at)
         .bind(by)
         .bind(pack_id)
         .bind(digest)
         .bind(*kind)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *conn)
+        .await?;
+        ids.append(&mut spent);
     }
-    Ok(total)
+    Ok(ids)
 }
 
 /// Request ids of a pack, newest first.

@@ -7,23 +7,42 @@ use sqlx::AnyConnection;
 
 use super::Result;
 
-/// Records `user_id` as a contributor of a draft (idempotent).
+/// Records `user_id` as a contributor of a draft (idempotent); returns the new row's id, if one
+/// was added (for the audit entry that vouches for it).
 pub async fn add_to_draft(
     conn: &mut AnyConnection,
     draft_id: i64,
     user_id: i64,
     at: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO draft_contributors (draft_id, user_id, first_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (draft_id, user_id) DO NOTHING",
+         ON CONFLICT (draft_id, user_id) DO NOTHING RETURNING id",
     )
     .bind(draft_id)
     .bind(user_id)
     .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Row ids added by [`publish`]: to the draft's contributors and to the digest's.
+#[derive(Debug, Default, Clone)]
+pub struct Added {
+    /// New `draft_contributors` rows.
+    pub draft: Vec<i64>,
+    /// New `version_contributors` rows.
+    pub version: Vec<i64>,
+}
+
+impl Added {
+    /// The audit detail fields that vouch for the new rows.
+    pub fn detail(&self) -> serde_json::Value {
+        serde_json::json!({
+            "draft_contributor_ids": self.draft,
+            "version_contributor_ids": self.version,
+        })
+    }
 }
 
 /// Makes every contributor of a draft, and its publisher, a contributor of the digest it
@@ -35,20 +54,21 @@ pub async fn publish(
     draft_id: i64,
     publisher_id: i64,
     at: i64,
-) -> Result<()> {
-    add_to_draft(conn, draft_id, publisher_id, at).await?;
-    sqlx::query(
+) -> Result<Added> {
+    let draft = add_to_draft(conn, draft_id, publisher_id, at).await?;
+    // (SQLite needs the WHERE before ON CONFLICT in an INSERT … SELECT; it has one.)
+    let version = sqlx::query_scalar(
         "INSERT INTO version_contributors (pack_id, digest, user_id, first_at) \
          SELECT $1, $2, user_id, $3 FROM draft_contributors WHERE draft_id = $4 \
-         ON CONFLICT (pack_id, digest, user_id) DO NOTHING",
+         ON CONFLICT (pack_id, digest, user_id) DO NOTHING RETURNING id",
     )
     .bind(pack_id)
     .bind(digest)
     .bind(at)
     .bind(draft_id)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(())
+    Ok(Added { draft, version })
 }
 
 /// The contributors of a digest, as (user id, username), by name.

@@ -519,6 +519,7 @@ async fn secure_cookie_when_not_on_loopback() {
         shadow_min_seconds: None,
         shadow_max_unacknowledged: 0,
         allowed_origins: Vec::new(),
+        rotate_evidence_key: false,
     };
     let public: SocketAddr = "0.0.0.0:3000".parse().unwrap();
     let service =

@@ -342,6 +342,25 @@ async fn every_contributor_is_barred_from_judging_the_digest() {
         let owner = login(server.addr, "owner").await;
         let (status, body) = sign(&owner, &req["id"], approve("Repository Owners", &digest)).await;
         assert_eq!(status, StatusCode::CREATED, "{engine:?}: {body}");
+
+        // The contributor records are vouched for: deleting the admin's, so that they could
+        // sign after all, fails verification.
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert_eq!(report["problems"], json!([]), "{engine:?}: {report}");
+        let db = server::db::Database::connect(&server.url).await.unwrap();
+        sqlx::query(
+            "DELETE FROM version_contributors WHERE user_id = (SELECT id FROM users WHERE username = 'admin')",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert!(
+            report["problems"]
+                .to_string()
+                .contains("version_contributors row"),
+            "{engine:?}: {report}"
+        );
     }
 }
 
@@ -414,6 +433,23 @@ async fn approvals_are_spent_by_the_promotion_and_a_rollback_needs_fresh_ones() 
             .iter()
             .filter(|r| r["kind"] == "rollback")
             .all(|r| r["consumed_at"].is_string()));
+
+        // Every spent request is vouched for by the event that spent it; reviving one in the
+        // database (to replay its approvals) fails verification.
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert_eq!(report["problems"], json!([]), "{engine:?}: {report}");
+        let db = server::db::Database::connect(&server.url).await.unwrap();
+        sqlx::query("UPDATE approval_requests SET consumed_at = NULL")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert!(
+            report["problems"]
+                .to_string()
+                .contains("approval_requests row"),
+            "{engine:?}: {report}"
+        );
     }
 }
 
@@ -500,9 +536,20 @@ async fn the_pack_rule_decides_groups_quorum_and_lifetime() {
             "{engine:?}: expired sign-offs still count: {g}"
         );
 
-        // The rule change is audited.
-        let (_, packets) = admin.send("GET", "/api/audit/verify", None).await;
-        assert_eq!(packets["problems"], json!([]), "{packets}");
+        // Ageing the rows by hand is itself tampering, and the keyed audit log says so.
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        let problems = report["problems"].to_string();
+        assert!(problems.contains("signoffs row"), "{engine:?}: {report}");
+        // The rule itself is vouched for: editing it in the database is caught too.
+        sqlx::query("UPDATE packs SET approval_rule_json = NULL")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert!(
+            report["problems"].to_string().contains("approval rule"),
+            "{engine:?}: {report}"
+        );
     }
 }
 
@@ -545,5 +592,7 @@ async fn break_glass_is_an_admin_act_with_a_reason_on_the_record() {
             "sev1: agents exfiltrating via MCP"
         );
         assert_eq!(packet["decision_record"]["break_glass"]["by"], "admin");
+        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        assert_eq!(report["problems"], json!([]), "{engine:?}: {report}");
     }
 }

@@ -27,6 +27,7 @@ mod crash_safety;
 mod db;
 mod decision_export;
 mod governance_attacks;
+mod governance_audit;
 mod hostile_input;
 mod journey;
 mod replay_and_pointers;
