@@ -90,7 +90,9 @@ pub fn ApproverPicker(detail: PackDetail, reload: RwSignal<u32>, status: ActionS
                     <legend>"Add reviewers (optional)"</legend>
                     {move || {
                         let required: Vec<String> = required().into_iter().map(|g| g.group).collect();
-                        extra_offered.iter().filter(|g| !required.contains(g)).cloned().map(|group| {
+                        let offered: Vec<String> = extra_offered.iter().filter(|g| !required.contains(g)).cloned().collect();
+                        let none = offered.is_empty().then(|| view! { <p class="muted">"Every known group is already required."</p> });
+                        (none, offered.into_iter().map(|group| {
                         let g1 = group.clone();
                         let g2 = group.clone();
                         view! {
@@ -111,7 +113,7 @@ pub fn ApproverPicker(detail: PackDetail, reload: RwSignal<u32>, status: ActionS
                                 {group}
                             </label>
                         }
-                    }).collect_view()}}
+                    }).collect_view())}}
                 </fieldset>
                 <button id="request-approval" type="submit">"Request approval"</button>
             </fieldset>
