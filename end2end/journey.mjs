@@ -389,6 +389,20 @@ export const governedJourney = {
         throw new Error(`lifecycle-readiness refused the packet (exit ${error.status}): ${error.stdout}${error.stderr}`);
       }
       console.log(`     lifecycle-readiness --require-live: ${output.trim().split('\n')[0]}`);
+
+      // After the rollback the candidate's approvals are spent: not ready. Only an admin can
+      // break glass, with a reason, on the record.
+      assert((await page.locator('#break-glass').count()) === 0, 'no break-glass for an author');
+      const admin = await signIn(browser, server.url, 'admin');
+      contexts.push(admin.context);
+      await openPack(admin.page, server.url);
+      await waitText(admin.page, '#gate-ready', /^not ready$/);
+      await admin.page.locator('#break-glass summary').click();
+      await admin.page.fill('#break-glass-reason', 'sev1: pytest runs must be gated again now');
+      await admin.page.locator('#break-glass').scrollIntoViewIfNeeded();
+      await shot(admin.page, 'break-glass.png');
+      await admin.page.click('#break-glass-promote');
+      await status(admin.page, /Break-glass: enforced sha256:[0-9a-f]{64}/);
       for (const p of [page, approver.page]) {
         assert(p.errors.length === 0, `no page errors: ${p.errors.join('; ')}`);
       }

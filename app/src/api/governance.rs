@@ -65,6 +65,21 @@ pub async fn set_approval_rule(
     Ok(backend.set_approval_rule(&actor, &pack_id, &rule).await?)
 }
 
+/// Break-glass (admins): enforces a digest by `promote` or `rollback` without approvals, with a
+/// reason; audited and flagged in the packet.
+#[server]
+pub async fn break_glass(
+    pack_id: String,
+    digest: String,
+    action: String,
+    reason: String,
+) -> Result<Enforcement, ApiError> {
+    let (backend, actor) = super::ssr::actor().await?;
+    Ok(backend
+        .break_glass(&actor, &pack_id, &digest, &action, &reason)
+        .await?)
+}
+
 /// Starts shadow mode for a candidate.
 #[server]
 pub async fn start_shadow(pack_id: String, digest: String) -> Result<ShadowRun, ApiError> {

@@ -258,6 +258,11 @@ async fn mutating_server_functions_refuse_anonymous_wrong_role_and_cross_origin(
                 Some(&author),
             ),
             (
+                governance::BreakGlass::PATH,
+                format!("pack_id={PACK}&digest={d}&action=promote&reason=access+control+probe"),
+                Some(&author),
+            ),
+            (
                 governance::WithdrawSignoff::PATH,
                 "signoff_id=1&comment=x".into(),
                 Some(&author),

@@ -61,7 +61,7 @@ fn PackBody(detail: PackDetail, reload: RwSignal<u32>, status: ActionStatus) -> 
             <Approvals detail=for_diff.clone() reload status />
         </ClientOnly>
         <ShadowPanel pack_id=pack_id.clone() active=shadow_active initial=detail.divergence.clone() reload status can_act=author can_review=reviewer />
-        <GatePanel pack_id=pack_id.clone() gate=detail.gate.clone() reload status can_act=author />
+        <GatePanel pack_id=pack_id.clone() gate=detail.gate.clone() reload status can_act=author is_admin=admin />
         <ClientOnly>
             <RollbackPicker detail=for_rollback.clone() reload status />
         </ClientOnly>
