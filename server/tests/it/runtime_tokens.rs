@@ -691,3 +691,51 @@ fn demo_prints_a_token_that_decides() {
     let (status, _) = runtime.block_on(Client::new(process.addr).decide(&again, "", read_readme()));
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_panel_lists_tokens_and_its_server_functions_check_the_role() {
+    for server in servers().await {
+        let engine = server.engine;
+        let addr = server.addr;
+        let admin = login(addr, "admin").await;
+        let (status, page) = admin.send_raw("GET", "/packs").await;
+        assert_eq!(status, StatusCode::OK);
+        let page = String::from_utf8_lossy(&page);
+        assert!(
+            page.contains("id=\"runtime-tokens\"") && page.contains("test-runtime"),
+            "{engine:?}: the admin's dashboard lists the runtime tokens"
+        );
+        assert!(!page.contains(&server.token), "{engine:?}: never a secret");
+        let (_, page) = login(addr, "author").await.send_raw("GET", "/packs").await;
+        assert!(!String::from_utf8_lossy(&page).contains("id=\"runtime-tokens\""));
+
+        let create = <app::api::tokens::CreateToken as leptos::server_fn::ServerFn>::PATH;
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        for (user, expected) in [("author", StatusCode::FORBIDDEN), ("admin", StatusCode::OK)] {
+            let cookie = crate::common::extra::session_cookie(addr, user).await;
+            let mut headers = form.to_vec();
+            headers.push(("cookie", &cookie));
+            let (status, _, reply) = raw(
+                addr,
+                "POST",
+                create,
+                &headers,
+                format!("name=panel-runner&packs[0]={PACK}").into_bytes(),
+            )
+            .await;
+            let reply = String::from_utf8_lossy(&reply);
+            assert_eq!(status, expected, "{engine:?} {user}: {reply}");
+            if expected == StatusCode::OK {
+                let created: Value = serde_json::from_str(&reply).unwrap();
+                let secret = created["secret"].as_str().unwrap();
+                let (status, _) = Client::new(addr).decide(secret, "", read_readme()).await;
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "{engine:?}: the panel's token decides"
+                );
+                assert_eq!(created["token"]["packs"], json!([PACK]));
+            }
+        }
+    }
+}
