@@ -13,6 +13,9 @@
 //! pointers read after the request arrived — the guarantee of a per-request read, at one read
 //! per batch. Negative answers (no such pack, nothing enforced) are never cached.
 //!
+//! Each row carries the name of the runtime whose token asked (a column of both tables, bound
+//! like the others), so the batch stays one statement.
+//!
 //! Rows are written with their final values and ids come from the database, so replicas sharing
 //! a PostgreSQL database each run their own writer without coordination. If a batch fails, its
 //! rows are retried one transaction each, so one bad row cannot fail its neighbours; a row that
