@@ -14,7 +14,7 @@ use server::service::{tokens, Service};
 
 use crate::cli_common::{cavra_in, run_command};
 use crate::common::extra::{login, publish_version, raw, PACK};
-use crate::common::{database_urls, seeded_service, servers, servers_with, test_config, Client};
+use crate::common::{fresh_databases, seeded_service, servers, servers_with, test_config, Client};
 
 fn read_readme() -> Value {
     json!({"action_type": "read_file", "target": "README.md", "requested_operation": "read"})
@@ -264,14 +264,7 @@ async fn decisions_refuse_anonymous_forged_revoked_and_out_of_scope_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_replica_honours_revocation_within_the_cache_lifetime() {
-    let probe = tempfile::tempdir().unwrap();
-    for url in database_urls(probe.path()).await {
-        let dir = tempfile::tempdir().unwrap();
-        let url = if url.starts_with("sqlite") {
-            format!("sqlite://{}", dir.path().join("shared.db").display())
-        } else {
-            url
-        };
+    for (dir, url) in fresh_databases("shared.db").await {
         let first = seeded_service(&url, dir.path().join("a")).await;
         let mut config = test_config(dir.path().join("b"));
         config.runtime.token_cache_secs = 1;
@@ -589,14 +582,7 @@ async fn the_shadow_gate_needs_distinct_authenticated_runtimes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_creates_lists_and_revokes_tokens() {
-    let probe = tempfile::tempdir().unwrap();
-    for url in database_urls(probe.path()).await {
-        let dir = tempfile::tempdir().unwrap();
-        let url = if url.starts_with("sqlite") {
-            format!("sqlite://{}", dir.path().join("cavra.db").display())
-        } else {
-            url
-        };
+    for (dir, url) in fresh_databases("cavra.db").await {
         let cavra = |args: &[&str]| {
             let mut all = vec!["token"];
             all.extend_from_slice(args);

@@ -26,26 +26,9 @@ pub async fn raw(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    raw_checked(addr, method, path, headers, body)
         .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = sender
-        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, body.to_vec())
+        .expect("an HTTP exchange with the test server")
 }
 
 /// Signs in as a demo user (password `<user>-demo-pass`).
@@ -134,7 +117,7 @@ pub async fn try_decide(
 }
 
 /// [`raw`] that returns `None` on a transport failure.
-async fn raw_checked(
+pub async fn raw_checked(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -390,29 +373,15 @@ pub async fn try_json(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Option<(StatusCode, serde_json::Value)> {
-    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .ok()?;
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string())
-        .header(header::COOKIE, cookie);
+    let mut headers = vec![("cookie", cookie)];
     let bytes = match body {
         Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Bytes::from(body.to_string())
+            headers.push(("content-type", "application/json"));
+            body.to_string().into_bytes()
         }
-        None => Bytes::new(),
+        None => Vec::new(),
     };
-    let response = sender
-        .send_request(request.body(Full::new(bytes)).ok()?)
-        .await
-        .ok()?;
-    let status = response.status();
-    let body = response.into_body().collect().await.ok()?.to_bytes();
+    let (status, _, body) = raw_checked(addr, method, path, &headers, bytes).await?;
     let value = if body.is_empty() {
         serde_json::Value::Null
     } else {

@@ -48,6 +48,23 @@ pub async fn database_urls(dir: &std::path::Path) -> Vec<String> {
     out
 }
 
+/// One fresh database per configured engine, each with its own directory: an SQLite file named
+/// `file` in it, or a fresh PostgreSQL schema.
+pub async fn fresh_databases(file: &str) -> Vec<(tempfile::TempDir, String)> {
+    let probe = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    for url in database_urls(probe.path()).await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = if url.starts_with("sqlite") {
+            format!("sqlite://{}", dir.path().join(file).display())
+        } else {
+            url
+        };
+        out.push((dir, url));
+    }
+    out
+}
+
 /// Creates an empty schema and returns a URL using it as the search path.
 pub async fn fresh_postgres_url(url: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
