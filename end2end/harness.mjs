@@ -33,7 +33,8 @@ function serverEnv(extra) {
   return env;
 }
 
-// Starts the server and resolves with { url, stop } once it prints its address.
+// Starts the server and resolves with { url, token, stop } once it prints its address; `token`
+// is the runtime token `--demo` prints (for /v1/decisions), else undefined.
 export function startServer({ dataDir, extraArgs = [], env = {} }) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
@@ -42,17 +43,22 @@ export function startServer({ dataDir, extraArgs = [], env = {} }) {
       { env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
+    let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start within 30 s:\n${stderr}`));
     }, 30_000);
     child.stderr.on('data', (chunk) => { stderr += chunk; });
     child.stdout.on('data', (chunk) => {
-      const match = /serving on (http:\/\/\S+)/.exec(String(chunk));
+      stdout += chunk;
+      const match = /serving on (http:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
+        const token = /Authorization: Bearer (\S+)/.exec(stdout)?.[1];
+        stdout = '';
         resolvePromise({
           url: match[1],
+          token,
           stop: () => new Promise((done) => {
             if (child.exitCode !== null) return done();
             child.once('exit', () => done());

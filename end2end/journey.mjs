@@ -279,7 +279,7 @@ export const governedJourney = {
       for (const input of inputs) {
         const response = await fetch(`${server.url}/v1/decisions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
           body: JSON.stringify({ schema_version: 'cavra.opa-rego-policy.input.v1', ...input }),
         });
         assert(response.ok, `decision answered: ${response.status}`);

@@ -5,6 +5,7 @@ pub mod drafts;
 pub mod governance;
 pub mod packs;
 pub mod session;
+pub mod tokens;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;

@@ -50,9 +50,12 @@ pub enum BackendError {
         /// Each missing item, one sentence each.
         missing: Vec<String>,
     },
-    /// Too many failed sign-ins; retry after the given number of seconds.
-    #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
+    /// Too many attempts (failed sign-ins, a runtime token over its rate); retry after the given
+    /// number of seconds.
+    #[error("{what}; retry in {retry_after_secs} s")]
     RateLimited {
+        /// What was too many (`too many failed sign-ins`, …).
+        what: String,
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
@@ -128,8 +131,78 @@ pub struct PackSummary {
     pub approver_groups: Vec<String>,
     /// The server's approval rule for this pack: requests may add groups, never remove them.
     pub approval_rule: ApprovalRule,
+    /// What a shadow run must show before promotion (the pack's setting, else the defaults).
+    #[serde(default)]
+    pub shadow_rule: ShadowRule,
     /// The active shadow run, if any.
     pub shadow: Option<ShadowRun>,
+}
+
+/// What a shadow run must show before the gate lets its candidate be promoted: at least
+/// `min_observations` authenticated decisions, from at least `min_runtimes` distinct runtimes,
+/// spread over at least `min_observed_secs` (first to last authenticated observation). Pack
+/// settings, admin-editable and audited; a pack without its own takes the server's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShadowRule {
+    /// N: authenticated observations.
+    pub min_observations: u32,
+    /// K: distinct runtimes (token names) among them.
+    pub min_runtimes: u32,
+    /// T: seconds between the first and the last authenticated observation.
+    pub min_observed_secs: u64,
+}
+
+impl Default for ShadowRule {
+    /// The server's defaults: 100 observations from 2 runtimes over 24 hours.
+    fn default() -> Self {
+        ShadowRule {
+            min_observations: 100,
+            min_runtimes: 2,
+            min_observed_secs: 24 * 3600,
+        }
+    }
+}
+
+/// A runtime identity: a service token an agent runtime presents on `/v1/decisions`. The secret
+/// itself is shown once, at creation ([`NewRuntimeToken`]); only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeToken {
+    /// Token id.
+    pub id: i64,
+    /// The runtime's name (`ci-runner-eu`); recorded with every decision it makes.
+    pub name: String,
+    /// The packs it may ask about; `None`: every pack.
+    pub packs: Option<Vec<String>>,
+    /// Who created it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// When it was revoked (RFC 3339), if it was.
+    pub revoked_at: Option<String>,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
+}
+
+/// A token just created: the record and the secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRuntimeToken {
+    /// The stored record.
+    pub token: RuntimeToken,
+    /// `Authorization: Bearer <secret>`; not stored, not shown again.
+    pub secret: String,
+}
+
+/// The observations of one runtime in a shadow run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeObservations {
+    /// The runtime (token name).
+    pub runtime: String,
+    /// Decisions observed.
+    pub observations: i64,
+    /// Of which diverged.
+    pub divergences: i64,
+    /// Of which nobody acknowledged.
+    pub unacknowledged: i64,
 }
 
 /// How many distinct approvers of one group an approval needs.
@@ -390,6 +463,16 @@ pub struct DivergenceSummary {
     pub by_flip: BTreeMap<String, i64>,
     /// Divergences per rule pair (`enforced_rule -> candidate_rule`).
     pub by_rule: BTreeMap<String, i64>,
+    /// The counts per runtime (the counts above are their sums).
+    #[serde(default)]
+    pub by_runtime: Vec<RuntimeObservations>,
+    /// Seconds from the first to the last authenticated observation.
+    #[serde(default)]
+    pub traffic_secs: i64,
+    /// Observations without a runtime (recorded before tokens were required): shown, never
+    /// counted by the gate.
+    #[serde(default)]
+    pub unauthenticated: i64,
 }
 
 /// One item of the promotion gate.
@@ -559,6 +642,28 @@ mod ssr {
             signoff_id: i64,
             comment: &str,
         ) -> Result<ApprovalRequest, BackendError>;
+        /// Replaces a pack's shadow rule (admins only; audited).
+        async fn set_shadow_rule(
+            &self,
+            actor: &Actor,
+            pack_id: &str,
+            rule: &ShadowRule,
+        ) -> Result<PackSummary, BackendError>;
+        /// Every runtime token, newest first (admins only).
+        async fn list_tokens(&self, actor: &Actor) -> Result<Vec<RuntimeToken>, BackendError>;
+        /// Creates a runtime token scoped to `packs` (`None`: every pack); admins only, audited.
+        async fn create_token(
+            &self,
+            actor: &Actor,
+            name: &str,
+            packs: Option<Vec<String>>,
+        ) -> Result<NewRuntimeToken, BackendError>;
+        /// Revokes a runtime token (admins only, audited).
+        async fn revoke_token(
+            &self,
+            actor: &Actor,
+            token_id: i64,
+        ) -> Result<RuntimeToken, BackendError>;
         /// Replaces a pack's approval rule (admins only; audited).
         async fn set_approval_rule(
             &self,

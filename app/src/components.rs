@@ -10,4 +10,5 @@ pub mod login;
 pub mod pack;
 pub mod policy_editor;
 pub mod simulator;
+pub mod tokens;
 pub mod widgets;

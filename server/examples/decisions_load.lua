@@ -1,5 +1,6 @@
 -- wrk script for `decisions_load` (LOAD_TOOL=wrk): POSTs the request bodies listed one per line
--- in args[1], in turn, to /v1/decisions. WRK_PAUSE_MS paces each connection: it waits that many
+-- in args[1], in turn, to /v1/decisions, with the runtime token's `Authorization` header from
+-- WRK_AUTHORIZATION (`Bearer ...`). WRK_PAUSE_MS paces each connection: it waits that many
 -- milliseconds before each request (the soak's way to hold a rate below the maximum). `delay`
 -- is defined only then, because wrk takes a slower timer path for every request when it exists.
 local requests = {}
@@ -7,6 +8,10 @@ local next_index = 1
 
 function init(args)
   local headers = { ["Content-Type"] = "application/json" }
+  local authorization = os.getenv("WRK_AUTHORIZATION")
+  if authorization and authorization ~= "" then
+    headers["Authorization"] = authorization
+  end
   for line in io.lines(args[1]) do
     requests[#requests + 1] = wrk.format("POST", "/v1/decisions", headers, line)
   end

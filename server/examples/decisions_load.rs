@@ -3,7 +3,9 @@
 //! Starts the real router on 127.0.0.1:0 (SQLite in a temporary directory, or `DATABASE_URL`),
 //! imports the baseline pack, publishes a candidate that flips one rule, starts shadow mode, then
 //! drives the endpoint from `CONNECTIONS` keep-alive connections for `SECONDS` seconds (both
-//! bounded). Finally it checks that the shadow run holds exactly one observation, and the log
+//! bounded), every request with the runtime token `load-runner` (`Authorization: Bearer`, as
+//! production runtimes send it; its rate limit is lifted so the run measures the server, not the
+//! limit). Finally it checks that the shadow run holds exactly one observation, and the log
 //! exactly one row, per request the server answered with 200 (counted by a middleware).
 //!
 //! The load comes from Debian's `wrk` in its own process when `LOAD_TOOL=wrk` (`WRK_THREADS`,
@@ -56,6 +58,8 @@ async fn main() -> anyhow::Result<()> {
     let database = Database::connect(&url).await?;
     let mut config = ServiceConfig::new(dir.path().join("data"));
     config.secure_cookies = false;
+    // Measure throughput, not the per-token limit (tests/it/runtime_tokens.rs covers that).
+    config.runtime.rate_per_sec = 0.0;
     let service = Service::new(database, config)?;
     server::demo::seed_users(&service)
         .await
@@ -63,6 +67,11 @@ async fn main() -> anyhow::Result<()> {
     let policies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies");
     let packs = server::demo::import_policies(&service, &policies).await?;
     let (pack, _) = packs.first().context("no fixture pack")?.clone();
+    let token = server::service::tokens::create_as(&service, "load", "load-runner", None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .secret;
+    let bearer = format!("Bearer {token}");
 
     // A candidate that no longer allows `pytest*`: its decisions diverge for pytest requests.
     let (author, _) = service
@@ -133,9 +142,9 @@ async fn main() -> anyhow::Result<()> {
         None
     };
     let load = if tool == "wrk" {
-        wrk(addr, &bodies, seconds, connections, dir.path()).await?
+        wrk(addr, &bodies, &bearer, seconds, connections, dir.path()).await?
     } else {
-        internal_client(addr, bodies, seconds, connections).await?
+        internal_client(addr, bodies, bearer, seconds, connections).await?
     };
     // Let requests cut off by the deadline finish on the server before counting (bounded).
     let mut last = u64::MAX;
@@ -253,6 +262,7 @@ struct Load {
 async fn wrk(
     addr: std::net::SocketAddr,
     bodies: &[Bytes],
+    bearer: &str,
     seconds: u64,
     connections: u64,
     dir: &std::path::Path,
@@ -285,6 +295,7 @@ async fn wrk(
     if let Ok(pause) = std::env::var("PAUSE_MS") {
         command.env("WRK_PAUSE_MS", pause);
     }
+    command.env("WRK_AUTHORIZATION", bearer);
     let output = command
         .output()
         .await
@@ -368,6 +379,7 @@ fn parse_wrk(report: &str) -> anyhow::Result<Load> {
 async fn internal_client(
     addr: std::net::SocketAddr,
     bodies: Arc<Vec<Bytes>>,
+    bearer: String,
     seconds: u64,
     connections: u64,
 ) -> anyhow::Result<Load> {
@@ -378,6 +390,7 @@ async fn internal_client(
     let mut workers = Vec::new();
     for worker in 0..connections {
         let (bodies, ok, failed) = (bodies.clone(), ok.clone(), failed.clone());
+        let bearer = bearer.clone();
         workers.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await?;
             let (mut sender, connection) =
@@ -391,6 +404,7 @@ async fn internal_client(
                 let request = Request::post("/v1/decisions")
                     .header(header::HOST, addr.to_string())
                     .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, &bearer)
                     .body(Full::new(body))?;
                 let sent = Instant::now();
                 let response = sender.send_request(request).await?;

@@ -90,7 +90,13 @@ macro_rules! route_table {
 
 route_table! {
     post "/v1/decisions" => runtime::decide,
-        "Decide a CAVRA input with the enforced version (and observe the shadow candidate)";
+        "Decide a CAVRA input with the enforced version (and observe the shadow candidate); needs a runtime token (Authorization: Bearer)";
+    get "/api/tokens" => runtime::list_tokens,
+        "Runtime tokens, newest first (admins)";
+    post "/api/tokens" => runtime::create_token,
+        "Create a runtime token for a named runtime, scoped to packs or all; the secret is shown once (admins; audited)";
+    delete "/api/tokens/{id}" => runtime::revoke_token,
+        "Revoke a runtime token (admins; audited)";
     get "/api/openapi.json" => openapi_document,
         "This OpenAPI document";
     get "/api/session" => session::whoami,
@@ -129,6 +135,8 @@ route_table! {
         "Withdraw a sign-off (your own, or a rejection of your group)";
     put "/api/packs/{pack}/approval-rule" => governance::set_approval_rule,
         "Replace the pack's approval rule: groups, quorum, sign-off lifetime (admins)";
+    put "/api/packs/{pack}/shadow-rule" => governance::set_shadow_rule,
+        "Replace the pack's shadow rule: observations, distinct runtimes, seconds of traffic (admins)";
     post "/api/packs/{pack}/break-glass" => governance::break_glass,
         "Break-glass promote or rollback without approvals, with a reason (admins; audited)";
     get "/api/packs/{pack}/shadow" => governance::divergence,

@@ -11,7 +11,7 @@
 //! detects it.
 //!
 //! `rows_json` lists the rows an entry vouches for, `[{"table", "id", "sha256"}]`: sign-offs,
-//! approval requests, evidence packets, enforcement moves, accounts and keys
+//! approval requests, evidence packets, enforcement moves, accounts, keys and runtime tokens
 //! ([`crate::store::audit::COVERED`]), found from the ids in the entry's detail
 //! ([`REFERENCES`]). [`verify`] checks every such row against the newest entry naming it, so a
 //! deleted, edited or smuggled-in row fails verification, as does an entry whose row is gone.
@@ -46,7 +46,7 @@ pub const KEY_ACTIONS: [&str; 2] = ["key.pin", "key.rotate"];
 
 /// Detail keys naming a covered row by id, and its table. `enforced_seq` names the pack's
 /// enforcement-history row at that pointer sequence.
-pub const REFERENCES: [(&str, Covered); 9] = [
+pub const REFERENCES: [(&str, Covered); 10] = [
     ("signoff_id", store::audit::SIGNOFFS),
     ("request_id", store::audit::APPROVAL_REQUESTS),
     ("evidence_id", store::audit::EVIDENCE_PACKETS),
@@ -59,6 +59,7 @@ pub const REFERENCES: [(&str, Covered); 9] = [
         "version_contributor_ids",
         store::audit::VERSION_CONTRIBUTORS,
     ),
+    ("token_id", store::audit::RUNTIME_TOKENS),
 ];
 
 /// The ids a detail value names: one id, or a list of them (an event touching many rows).
@@ -554,29 +555,35 @@ async fn check_pointers(conn: &mut AnyConnection, problems: &mut Vec<String>) ->
     Ok(())
 }
 
-/// Each pack's approval rule must be the one its newest `pack.approval_rule` entry set (or the
-/// defaults, with no such entry): the gate reads it, so a rule edited in the database fails.
+/// Each pack's approval and shadow rules must be the ones its newest `pack.approval_rule` and
+/// `pack.shadow_rule` entries set (or the defaults, with no such entry): the gate reads them, so
+/// a rule edited in the database fails.
 async fn check_rules(
     conn: &mut AnyConnection,
     entries: &[EntryRow],
     problems: &mut Vec<String>,
 ) -> Result<()> {
     for pack in store::packs::list(conn).await? {
-        let newest = entries
-            .iter()
-            .rev()
-            .find(|e| e.action == "pack.approval_rule" && e.pack_id == pack.id)
-            .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.detail_json).ok())
-            .and_then(|detail| detail.get("after").cloned());
-        let stored = pack
-            .approval_rule_json
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
-        if newest != stored {
-            problems.push(format!(
-                "pack `{}`'s approval rule is not the one its audit log set",
-                pack.id
-            ));
+        let rules = [
+            ("pack.approval_rule", &pack.approval_rule_json, "approval"),
+            ("pack.shadow_rule", &pack.shadow_rule_json, "shadow"),
+        ];
+        for (action, stored, what) in rules {
+            let newest = entries
+                .iter()
+                .rev()
+                .find(|e| e.action == action && e.pack_id == pack.id)
+                .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.detail_json).ok())
+                .and_then(|detail| detail.get("after").cloned());
+            let stored = stored
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+            if newest != stored {
+                problems.push(format!(
+                    "pack `{}`'s {what} rule is not the one its audit log set",
+                    pack.id
+                ));
+            }
         }
     }
     Ok(())

@@ -38,6 +38,8 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     /// Manage local users.
     User(admin::UserArgs),
+    /// Manage runtime tokens (the credentials agent runtimes present on /v1/decisions).
+    Token(admin::TokenArgs),
     /// Verify signed evidence packets (signature under the pinned key, and readiness).
     Packet(admin::PacketArgs),
     /// Verify the signed, hash-chained audit log, or export its head as an anchor.
@@ -97,6 +99,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).map(|()| ExitCode::SUCCESS),
         Command::Policy(args) => policy::run(args),
         Command::User(args) => admin::run_user(args),
+        Command::Token(args) => admin::run_token(args),
         Command::Packet(args) => admin::run_packet(args),
         Command::Audit(args) => admin::run_audit(args),
     };

@@ -2,23 +2,68 @@
 
 use std::path::PathBuf;
 
-/// When a shadow run is good enough for promotion.
+use app::backend::ShadowRule;
+
+/// When a shadow run is good enough for promotion. The first three are the defaults of a pack's
+/// [`ShadowRule`] (a pack may set its own); only authenticated observations count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShadowCriteria {
-    /// The candidate must have been observed at least this long (CAVRA's plan: 24 hours).
+    /// Authenticated traffic must span at least this long (CAVRA's plan: 24 hours).
     pub min_observed_secs: i64,
-    /// At least this many decisions observed.
+    /// At least this many authenticated decisions observed.
     pub min_observations: i64,
+    /// From at least this many distinct runtimes.
+    pub min_runtimes: i64,
     /// At most this many divergences not yet acknowledged.
     pub max_unacknowledged: i64,
 }
 
 impl Default for ShadowCriteria {
     fn default() -> Self {
+        let rule = ShadowRule::default();
         ShadowCriteria {
-            min_observed_secs: 24 * 3600,
-            min_observations: 1,
+            min_observed_secs: i64::try_from(rule.min_observed_secs).unwrap_or(i64::MAX),
+            min_observations: i64::from(rule.min_observations),
+            min_runtimes: i64::from(rule.min_runtimes),
             max_unacknowledged: 0,
+        }
+    }
+}
+
+impl ShadowCriteria {
+    /// The rule of a pack that has none of its own.
+    pub fn default_rule(&self) -> ShadowRule {
+        let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        ShadowRule {
+            min_observations: clamp(self.min_observations),
+            min_runtimes: clamp(self.min_runtimes),
+            min_observed_secs: u64::try_from(self.min_observed_secs.max(0)).unwrap_or(0),
+        }
+    }
+}
+
+/// Runtime tokens on `/v1/decisions`: how long a validated token set is trusted, and each
+/// token's rate limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeLimits {
+    /// Seconds a replica trusts its in-memory copy of the active tokens: a token revoked on
+    /// another replica is refused there within this time (at once on the replica that revoked).
+    pub token_cache_secs: u64,
+    /// Decisions per second each token may make (a token bucket); 0 means unlimited.
+    pub rate_per_sec: f64,
+    /// The bucket's size: how many decisions a token may make at once after a quiet spell.
+    pub burst: f64,
+    /// Longest accepted value of any decision input field, in bytes (422 beyond).
+    pub max_field_bytes: usize,
+}
+
+impl Default for RuntimeLimits {
+    fn default() -> Self {
+        RuntimeLimits {
+            token_cache_secs: 5,
+            rate_per_sec: 1000.0,
+            burst: 2000.0,
+            max_field_bytes: 4096,
         }
     }
 }
@@ -44,6 +89,8 @@ pub struct ServiceConfig {
     pub allowed_origins: Vec<String>,
     /// The pack `/v1/decisions` uses when the request names none.
     pub default_pack: String,
+    /// Runtime tokens: cache lifetime, rate limits, input field caps.
+    pub runtime: RuntimeLimits,
 }
 
 impl ServiceConfig {
@@ -59,6 +106,7 @@ impl ServiceConfig {
             max_body_bytes: 1024 * 1024,
             allowed_origins: Vec::new(),
             default_pack: lifecycle::plan::DEFAULT_POLICY_PACK.to_owned(),
+            runtime: RuntimeLimits::default(),
         }
     }
 

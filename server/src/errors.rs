@@ -26,9 +26,9 @@ pub fn status_of(error: &BackendError) -> StatusCode {
 /// The `Retry-After` header value of a rate-limited answer.
 pub fn retry_after(error: &BackendError) -> Option<HeaderValue> {
     match error {
-        BackendError::RateLimited { retry_after_secs } => {
-            HeaderValue::from_str(&retry_after_secs.to_string()).ok()
-        }
+        BackendError::RateLimited {
+            retry_after_secs, ..
+        } => HeaderValue::from_str(&retry_after_secs.to_string()).ok(),
         _ => None,
     }
 }
@@ -81,7 +81,9 @@ impl From<BackendError> for AppError {
                 error.body["missing"] = missing.into();
                 error
             }
-            BackendError::RateLimited { retry_after_secs } => {
+            BackendError::RateLimited {
+                retry_after_secs, ..
+            } => {
                 let mut error = AppError::new(status, "rate_limited", message);
                 error.body["retry_after_secs"] = retry_after_secs.into();
                 error

@@ -20,6 +20,7 @@ pub mod gate;
 pub mod keys;
 pub mod replay;
 pub mod shadow;
+pub mod tokens;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -29,8 +30,8 @@ use sqlx::{Any, AnyConnection, Transaction};
 
 use app::backend::{
     Actor, ApprovalRequest, ApprovalRule, Backend, BackendError, DivergenceSummary, Draft,
-    Enforcement, EvidencePacket, GateReport, HistoryEntry, PackSummary, ReplaySummary, Role,
-    ShadowRun, SignOffInput, Version,
+    Enforcement, EvidencePacket, GateReport, HistoryEntry, NewRuntimeToken, PackSummary,
+    ReplaySummary, Role, RuntimeToken, ShadowRule, ShadowRun, SignOffInput, Version,
 };
 use lifecycle::decide::CompiledPolicy;
 
@@ -63,6 +64,8 @@ struct Inner {
     compiled: Mutex<HashMap<String, Arc<CompiledPolicy>>>,
     // The group-commit writer of runtime decisions (its queue is the only state).
     writer: writer::Writer,
+    // The active runtime tokens, re-read every few seconds (see `tokens`).
+    tokens: tokens::Registry,
 }
 
 /// A packet file to write once its transaction committed.
@@ -156,6 +159,7 @@ impl Service {
                 signer,
                 compiled: Mutex::new(HashMap::new()),
                 writer: writer::Writer::default(),
+                tokens: tokens::Registry::default(),
             }),
         })
     }
@@ -177,6 +181,10 @@ impl Service {
 
     pub(crate) fn writer(&self) -> &writer::Writer {
         &self.inner.writer
+    }
+
+    pub(crate) fn tokens(&self) -> &tokens::Registry {
+        &self.inner.tokens
     }
 
     /// Starts a lifecycle write by `actor`: a transaction holding the `lifecycle_lock` row, with
@@ -416,6 +424,32 @@ impl Backend for Service {
         rule: &ApprovalRule,
     ) -> Result<PackSummary> {
         approvals::set_approval_rule(self, actor, pack_id, rule).await
+    }
+
+    async fn set_shadow_rule(
+        &self,
+        actor: &Actor,
+        pack_id: &str,
+        rule: &ShadowRule,
+    ) -> Result<PackSummary> {
+        shadow::set_rule(self, actor, pack_id, rule).await
+    }
+
+    async fn list_tokens(&self, actor: &Actor) -> Result<Vec<RuntimeToken>> {
+        tokens::list(self, actor).await
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        packs: Option<Vec<String>>,
+    ) -> Result<NewRuntimeToken> {
+        tokens::create(self, actor, name, packs).await
+    }
+
+    async fn revoke_token(&self, actor: &Actor, token_id: i64) -> Result<RuntimeToken> {
+        tokens::revoke(self, actor, token_id).await
     }
 
     async fn break_glass(

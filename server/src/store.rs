@@ -23,6 +23,7 @@ pub mod history;
 pub mod keys;
 pub mod packs;
 pub mod shadow;
+pub mod tokens;
 pub mod users;
 pub mod versions;
 

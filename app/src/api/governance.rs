@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use super::ApiError;
 use crate::backend::{
-    ApprovalRequest, ApprovalRule, DivergenceSummary, Enforcement, PackSummary, ShadowRun,
+    ApprovalRequest, ApprovalRule, DivergenceSummary, Enforcement, PackSummary, ShadowRule,
+    ShadowRun,
 };
 
 /// Opens an approval request (`kind` is `promotion` or `rollback`): the pack's rule, plus any
@@ -78,6 +79,13 @@ pub async fn break_glass(
     Ok(backend
         .break_glass(&actor, &pack_id, &digest, &action, &reason)
         .await?)
+}
+
+/// Replaces a pack's shadow rule (admins).
+#[server]
+pub async fn set_shadow_rule(pack_id: String, rule: ShadowRule) -> Result<PackSummary, ApiError> {
+    let (backend, actor) = super::ssr::actor().await?;
+    Ok(backend.set_shadow_rule(&actor, &pack_id, &rule).await?)
 }
 
 /// Starts shadow mode for a candidate.

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 
 use crate::api::packs::dashboard;
+use crate::backend::Role;
+use crate::components::tokens::RuntimeTokens;
 use crate::components::widgets::{or_error_note, short_digest, DigestCode, TableHead};
 
 /// The list of packs.
@@ -15,7 +17,8 @@ pub fn DashboardPage() -> AnyView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     data.get()
-                        .map(|result| or_error_note(result, |(_, rows)| {
+                        .map(|result| or_error_note(result, |(actor, rows)| {
+                                let admin = actor.role == Role::Admin;
                                 view! {
                                     <table id="packs" class="packs">
                                         <TableHead columns={&["Pack", "Enforced", "Drafts", "Pending approvals", "Shadow", "Readiness"]} />
@@ -62,6 +65,7 @@ pub fn DashboardPage() -> AnyView {
                                                 .collect_view()}
                                         </tbody>
                                     </table>
+                                    {admin.then(|| view! { <RuntimeTokens /> })}
                                 }
                                     .into_any()
                         }))

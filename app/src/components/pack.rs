@@ -17,6 +17,7 @@ mod page;
 mod replay;
 mod rollback;
 mod shadow;
+mod shadow_rule;
 mod version_diff;
 mod versions;
 

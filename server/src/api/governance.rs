@@ -80,6 +80,17 @@ pub(super) async fn set_approval_rule(
     ))
 }
 
+pub(super) async fn set_shadow_rule(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(pack): Path<String>,
+    AppJson(rule): AppJson<app::backend::ShadowRule>,
+) -> ApiResult<app::backend::PackSummary> {
+    Ok(AppJson(
+        service.set_shadow_rule(&actor, &pack, &rule).await?,
+    ))
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct BreakGlassBody {
     digest: String,

@@ -14,7 +14,7 @@ fn error_schema() -> Value {
             "message": {"type": "string"},
             "current_revision": {"type": "integer", "description": "On a stale draft save"},
             "missing": {"type": "array", "items": {"type": "string"}, "description": "On a refused gate"},
-            "retry_after_secs": {"type": "integer", "description": "On rate-limited sign-in"}
+            "retry_after_secs": {"type": "integer", "description": "On a rate-limited sign-in or runtime token"}
         }
     })
 }
@@ -23,7 +23,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     let schema = match (method, path) {
         ("post", "/v1/decisions") => json!({
             "type": "object",
-            "description": "A CAVRA input (`cavra.opa-rego-policy.input.v1`); `?pack=` or `policy_pack` selects the pack",
+            "description": "A CAVRA input (`cavra.opa-rego-policy.input.v1`); `?pack=` or `policy_pack` selects the pack; each field at most 4096 bytes as the decision reads it (422 beyond)",
             "required": ["action_type"],
             "properties": {
                 "schema_version": {"const": "cavra.opa-rego-policy.input.v1"},
@@ -34,6 +34,21 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "server": {"type": "string"},
                 "tool": {"type": "string"},
                 "capability": {"type": "string"}
+            }
+        }),
+        ("post", "/api/tokens") => json!({
+            "type": "object", "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+                "packs": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Absent or null: every pack"}
+            }
+        }),
+        ("put", "/api/packs/{pack}/shadow-rule") => json!({
+            "type": "object", "required": ["min_observations", "min_runtimes", "min_observed_secs"],
+            "properties": {
+                "min_observations": {"type": "integer", "minimum": 1},
+                "min_runtimes": {"type": "integer", "minimum": 1},
+                "min_observed_secs": {"type": "integer", "minimum": 0}
             }
         }),
         ("post", "/api/session") => json!({
@@ -100,10 +115,9 @@ fn parameters(path: &str) -> Vec<Value> {
 pub fn document() -> Value {
     let mut paths = Map::new();
     for (method, path, summary) in ROUTES {
-        let public = matches!(
-            *path,
-            "/v1/decisions" | "/api/openapi.json" | "/api/evidence/public-key"
-        ) || (*path == "/api/session" && *method == "post");
+        let public = matches!(*path, "/api/openapi.json" | "/api/evidence/public-key")
+            || (*path == "/api/session" && *method == "post");
+        let runtime = *path == "/v1/decisions";
         let mut operation = json!({
             "summary": summary,
             "operationId": format!("{method}_{}", path.trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
@@ -116,7 +130,9 @@ pub fn document() -> Value {
                 }
             }
         });
-        if !public {
+        if runtime {
+            operation["security"] = json!([{"runtime": []}]);
+        } else if !public {
             operation["security"] = json!([{"session": []}]);
         }
         if let Some(body) = request_body(method, path) {
@@ -138,7 +154,11 @@ pub fn document() -> Value {
         "components": {
             "schemas": {"Error": error_schema()},
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
+                "runtime": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "A runtime token (`cavra token create`, `POST /api/tokens`)"
+                }
             }
         }
     })

@@ -1,14 +1,68 @@
-//! Runtime decisions (`/v1/decisions`) and the decision-log export.
+//! Runtime decisions (`/v1/decisions`), runtime tokens and the decision-log export.
+
+use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use app::backend::{BackendError, NewRuntimeToken, RuntimeToken};
+
 use super::{ApiResult, AppError, AppJson};
 use crate::auth::Authed;
+use crate::service::tokens::{self, Runtime};
 use crate::service::{shadow, Service};
+
+/// The runtime of a `/v1/decisions` request, from `Authorization: Bearer <token>`, already
+/// admitted by its rate limit. Runs before the body is read, so a request without a valid token
+/// (401) or over its rate (429) costs no parsing and no database work.
+pub(super) struct Bearer(Arc<Runtime>);
+
+impl FromRequestParts<Service> for Bearer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, Response> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim());
+        let result = match secret {
+            Some(secret) => tokens::authenticate(service, secret).await,
+            None => Err(BackendError::Unauthenticated),
+        };
+        let runtime = result
+            .and_then(|runtime| tokens::admit(service, &runtime).map(|()| runtime))
+            .map_err(|error| match error {
+                BackendError::Unauthenticated => unauthenticated(secret.is_some()),
+                other => AppError::from(other).into_response(),
+            })?;
+        Ok(Bearer(runtime))
+    }
+}
+
+/// 401 with `WWW-Authenticate: Bearer`: no token, or one that is unknown or revoked (not told
+/// apart, so a guess learns nothing).
+fn unauthenticated(presented: bool) -> Response {
+    let message = if presented {
+        "the runtime token is unknown or revoked"
+    } else {
+        "`/v1/decisions` needs a runtime token: `Authorization: Bearer <token>` (an admin \
+         creates one with `cavra token create` or on the dashboard)"
+    };
+    let mut response =
+        AppError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message).into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"cavra\""),
+    );
+    response
+}
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PackQuery {
@@ -17,12 +71,46 @@ pub(super) struct PackQuery {
 
 pub(super) async fn decide(
     State(service): State<Service>,
+    Bearer(runtime): Bearer,
     Query(query): Query<PackQuery>,
     AppJson(input): AppJson<serde_json::Value>,
 ) -> ApiResult<shadow::DecisionAnswer> {
     Ok(AppJson(
-        shadow::decide(&service, query.pack.as_deref(), &input).await?,
+        shadow::decide(&service, &runtime, query.pack.as_deref(), &input).await?,
     ))
+}
+
+pub(super) async fn list_tokens(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+) -> ApiResult<Vec<RuntimeToken>> {
+    Ok(AppJson(tokens::list(&service, &actor).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewTokenBody {
+    name: String,
+    /// The packs it may ask about; absent or null: every pack.
+    #[serde(default)]
+    packs: Option<Vec<String>>,
+}
+
+pub(super) async fn create_token(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    AppJson(body): AppJson<NewTokenBody>,
+) -> Result<(StatusCode, AppJson<NewRuntimeToken>), AppError> {
+    let token = tokens::create(&service, &actor, &body.name, body.packs).await?;
+    Ok((StatusCode::CREATED, AppJson(token)))
+}
+
+pub(super) async fn revoke_token(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<RuntimeToken> {
+    Ok(AppJson(tokens::revoke(&service, &actor, id).await?))
 }
 
 /// Streams the decision log page by page (bounded memory); an unknown pack is a 404 before the

@@ -1,6 +1,6 @@
-//! Governance commands: `cavra user add`, `cavra packet verify`, `cavra audit verify|anchor`,
-//! and the service options of `cavra serve` (`--demo`, shadow criteria, allowed origins, the
-//! evidence key's rotation).
+//! Governance commands: `cavra user add`, `cavra token create|list|revoke`, `cavra packet verify`,
+//! `cavra audit verify|anchor`, and the service options of `cavra serve` (`--demo`, shadow criteria,
+//! runtime token limits, allowed origins, the evidence key's rotation).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -36,9 +36,34 @@ pub struct GovernanceArgs {
     #[arg(long, env = "CAVRA_SHADOW_MIN_SECONDS")]
     pub shadow_min_seconds: Option<i64>,
 
+    /// Authenticated shadow observations a promotion needs, for packs without their own shadow
+    /// rule (default 100; 1 with --demo).
+    #[arg(long, env = "CAVRA_SHADOW_MIN_OBSERVATIONS")]
+    pub shadow_min_observations: Option<u32>,
+
+    /// Distinct runtimes those observations must come from, for packs without their own rule
+    /// (default 2; 1 with --demo).
+    #[arg(long, env = "CAVRA_SHADOW_MIN_RUNTIMES")]
+    pub shadow_min_runtimes: Option<u32>,
+
     /// Unacknowledged shadow divergences a promotion tolerates.
     #[arg(long, env = "CAVRA_SHADOW_MAX_UNACKNOWLEDGED", default_value_t = 0)]
     pub shadow_max_unacknowledged: i64,
+
+    /// Decisions per second each runtime token may make on /v1/decisions (a token bucket; 429
+    /// with Retry-After beyond); 0: unlimited.
+    #[arg(long, env = "CAVRA_TOKEN_RATE", default_value_t = 1000.0)]
+    pub token_rate: f64,
+
+    /// How many decisions a token may make at once after a quiet spell (the bucket's size).
+    #[arg(long, env = "CAVRA_TOKEN_BURST", default_value_t = 2000.0)]
+    pub token_burst: f64,
+
+    /// Seconds a replica trusts its copy of the active runtime tokens: a token revoked on
+    /// another replica is refused there within this time (at once where it was revoked).
+    #[arg(long, env = "CAVRA_TOKEN_CACHE_SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub token_cache_seconds: u64,
 
     /// Extra origins allowed to send mutating requests (comma separated), e.g. a UI on
     /// another host behind the same proxy.
@@ -66,6 +91,23 @@ pub async fn build_service(
         args.shadow_min_seconds
             .unwrap_or(if args.demo { 60 } else { 24 * 3600 });
     config.shadow.max_unacknowledged = args.shadow_max_unacknowledged;
+    // A demo has one runtime (the demo token) and a person clicking: one observation of it.
+    let demo_minimum = args.demo.then_some(1);
+    if let Some(n) = args.shadow_min_observations.or(demo_minimum) {
+        config.shadow.min_observations = i64::from(n);
+    }
+    if let Some(k) = args.shadow_min_runtimes.or(demo_minimum) {
+        config.shadow.min_runtimes = i64::from(k);
+    }
+    if !(args.token_rate.is_finite() && args.token_rate >= 0.0) {
+        anyhow::bail!("--token-rate must be a number of decisions per second, 0 or more");
+    }
+    if !(args.token_burst.is_finite() && args.token_burst >= 1.0) {
+        anyhow::bail!("--token-burst must be at least 1");
+    }
+    config.runtime.rate_per_sec = args.token_rate;
+    config.runtime.burst = args.token_burst;
+    config.runtime.token_cache_secs = args.token_cache_seconds;
     config.allowed_origins = args.allowed_origins.clone();
     let service = Service::new(database, config)?;
     match crate::service::keys::pin(&service, args.rotate_evidence_key).await? {
@@ -107,6 +149,14 @@ pub async fn build_service(
         for (pack, digest) in &packs {
             println!("  {pack} {digest}");
         }
+        let token = crate::service::tokens::demo_token(&service)
+            .await
+            .map_err(|error| anyhow::anyhow!("creating the demo runtime token: {error}"))?;
+        println!(
+            "Demo runtime token ({}, every pack; shown once, replaced at each --demo start):",
+            token.token.name
+        );
+        println!("  Authorization: Bearer {}", token.secret);
     }
     Ok(service)
 }
@@ -215,6 +265,84 @@ pub struct UserAddArgs {
     /// Approver group (repeatable); approvers need at least one.
     #[arg(long = "group")]
     pub groups: Vec<String>,
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `cavra token …`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// Token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a runtime token for `/v1/decisions`: the secret is printed once, on stdout.
+    #[command(after_long_help = TOKEN_CREATE_HELP)]
+    Create(TokenCreateArgs),
+    /// List runtime tokens (never their secrets), newest first.
+    List(TokenListArgs),
+    /// Revoke a runtime token by runtime name (its active token) or token id.
+    #[command(after_long_help = TOKEN_REVOKE_HELP)]
+    Revoke(TokenRevokeArgs),
+}
+
+const TOKEN_CREATE_HELP: &str = "\
+A runtime token identifies one agent runtime (a CI runner pool, a laptop fleet): every decision it
+asks for is recorded under its name, and the shadow gate counts distinct runtimes. The secret goes
+to stdout alone (so `$(cavra token create ...)` captures it), the description to stderr; only its
+SHA-256 is stored. Creation is an audit entry signed with the evidence key, so --data-dir must hold
+the server's key (keys/evidence-ed25519.key).
+
+Examples:
+  cavra token create ci-runner-eu --pack cavra-ai-agent-baseline
+  cavra token create laptop-fleet --all-packs --database-url postgres://cavra@127.0.0.1/cavra --data-dir /srv/cavra
+Use it:  curl -H \"Authorization: Bearer $TOKEN\" -d @input.json http://127.0.0.1:3000/v1/decisions";
+
+const TOKEN_REVOKE_HELP: &str = "\
+The server that revoked refuses the token at once; other replicas within --token-cache-seconds
+(default 5 s). Revoking is an audit entry. A revoked runtime's name may be given a new token.
+
+Examples:
+  cavra token revoke ci-runner-eu
+  cavra token revoke 7";
+
+/// Options of `cavra token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The runtime's name (ASCII letters, digits, `.`, `_`, `-`; e.g. `ci-runner-eu`).
+    pub name: String,
+    /// A pack the token may ask about (repeatable).
+    #[arg(long = "pack", required_unless_present = "all_packs")]
+    pub packs: Vec<String>,
+    /// The token may ask about every pack.
+    #[arg(long, conflicts_with = "packs")]
+    pub all_packs: bool,
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Options of `cavra token list`.
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Options of `cavra token revoke`.
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The runtime name (its active token) or the token id.
+    pub token: String,
     /// Database.
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -402,6 +530,91 @@ pub fn run_user(args: UserArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A service over an existing database, its evidence key checked against the pinned one (the
+/// audit entries of token commands are signed with it).
+async fn cli_service(database: &DatabaseArgs, writes: bool) -> anyhow::Result<Service> {
+    let db = Database::connect(&database.existing_url()?).await?;
+    let service = Service::new(db, ServiceConfig::new(&database.data_dir))?;
+    if writes {
+        crate::service::keys::pin(&service, false).await?;
+    }
+    Ok(service)
+}
+
+/// Runs `cavra token …`.
+pub fn run_token(args: TokenArgs) -> anyhow::Result<ExitCode> {
+    let fail = |error: app::backend::BackendError| anyhow::anyhow!("{error}");
+    runtime()?.block_on(async move {
+        match args.command {
+            TokenCommand::Create(args) => {
+                // Refused before touching the database.
+                crate::service::tokens::check_name(args.name.trim()).map_err(fail)?;
+                let service = cli_service(&args.database, true).await?;
+                let packs = (!args.all_packs).then_some(args.packs);
+                let created = crate::service::tokens::create_as(&service, "cli", &args.name, packs)
+                    .await
+                    .map_err(fail)?;
+                eprintln!(
+                    "created runtime token {} for `{}` ({}); the secret is shown only now:",
+                    created.token.id,
+                    created.token.name,
+                    scope_text(created.token.packs.as_deref())
+                );
+                println!("{}", created.secret);
+            }
+            TokenCommand::List(args) => {
+                let service = cli_service(&args.database, false).await?;
+                let tokens = crate::service::tokens::list_all(&service)
+                    .await
+                    .map_err(fail)?;
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&tokens)?);
+                } else if tokens.is_empty() {
+                    println!("no runtime tokens");
+                } else {
+                    println!(
+                        "{:<6} {:<24} {:<9} {:<26} scope",
+                        "id", "runtime", "state", "created"
+                    );
+                    for token in &tokens {
+                        let state = if token.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{:<6} {:<24} {:<9} {:<26} {}",
+                            token.id,
+                            token.name,
+                            state,
+                            token.created_at,
+                            scope_text(token.packs.as_deref())
+                        );
+                    }
+                }
+            }
+            TokenCommand::Revoke(args) => {
+                let service = cli_service(&args.database, true).await?;
+                let id = crate::service::tokens::find(&service, args.token.trim())
+                    .await
+                    .map_err(fail)?;
+                let token = crate::service::tokens::revoke_as(&service, "cli", id)
+                    .await
+                    .map_err(fail)?;
+                println!("revoked runtime token {} of `{}`", token.id, token.name);
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn scope_text(packs: Option<&[String]>) -> String {
+    match packs {
+        None => "every pack".to_owned(),
+        Some(packs) => format!("packs: {}", packs.join(", ")),
+    }
 }
 
 /// Runs `cavra packet …`.

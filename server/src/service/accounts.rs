@@ -182,6 +182,7 @@ pub async fn login(service: &Service, username: &str, password: &str) -> Result<
     if count >= config.login_max_failures {
         let retry_at = oldest.unwrap_or(now) + config.login_window_secs * 1000;
         return Err(BackendError::RateLimited {
+            what: "too many failed sign-ins".into(),
             retry_after_secs: u64::try_from((retry_at - now).max(1000) / 1000).unwrap_or(1),
         });
     }

@@ -157,7 +157,10 @@ pub async fn set_approval_rule(
     let pack = store::packs::get(&mut write, pack_id).await?;
     let shadow = store::shadow::active(&mut write, pack_id).await?;
     service.commit(write).await?;
-    Ok(pack.summary(shadow.map(Into::into)))
+    Ok(pack.summary(
+        shadow.map(Into::into),
+        &service.config().shadow.default_rule(),
+    ))
 }
 
 /// Opens an approval request for a digest: the pack's rule for `kind`, plus `extra` groups.

@@ -210,9 +210,10 @@ pub async fn import_pack(
 pub async fn list_packs(service: &Service) -> Result<Vec<PackSummary>> {
     let mut conn = service.conn().await?;
     let mut out = Vec::new();
+    let defaults = service.config().shadow.default_rule();
     for pack in store::packs::list(&mut conn).await? {
         let shadow = store::shadow::active(&mut conn, &pack.id).await?;
-        out.push(pack.summary(shadow.map(Into::into)));
+        out.push(pack.summary(shadow.map(Into::into), &defaults));
     }
     Ok(out)
 }

@@ -6,7 +6,10 @@
 
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, Enforcement, GateCheck, GateReport, HistoryEntry, Role};
+use app::backend::{
+    Actor, BackendError, DivergenceSummary, Enforcement, GateCheck, GateReport, HistoryEntry, Role,
+    ShadowRule,
+};
 
 use super::approvals::standing;
 use super::evidence::{fixtures, Extra};
@@ -57,6 +60,7 @@ pub async fn evaluate(
     checks.push(check("dry_run", missing));
 
     let criteria = &service.config().shadow;
+    let rule = pack.shadow_rule(&criteria.default_rule());
     let mut missing = Vec::new();
     match store::shadow::latest(conn, pack_id, Some(digest)).await? {
         None => missing.push(format!("no shadow run of `{digest}`")),
@@ -68,31 +72,11 @@ pub async fn evaluate(
                 ));
             }
             let summary = summarize(conn, run).await?;
-            if summary.observed_secs < criteria.min_observed_secs {
-                missing.push(format!(
-                    "shadow observed for {} s of the required {} s",
-                    summary.observed_secs, criteria.min_observed_secs
-                ));
-            }
-            if summary.observations < criteria.min_observations {
-                missing.push(format!(
-                    "{} shadow observation(s) of the required {}",
-                    summary.observations, criteria.min_observations
-                ));
-            }
-            if summary.unacknowledged > criteria.max_unacknowledged {
-                let kinds: Vec<String> = summary
-                    .by_flip
-                    .iter()
-                    .map(|(kind, count)| format!("{kind}: {count}"))
-                    .collect();
-                missing.push(format!(
-                    "{} unacknowledged shadow divergence(s) (at most {} allowed; {})",
-                    summary.unacknowledged,
-                    criteria.max_unacknowledged,
-                    kinds.join(", ")
-                ));
-            }
+            missing.extend(shadow_shortfalls(
+                &summary,
+                &rule,
+                criteria.max_unacknowledged,
+            ));
         }
     }
     checks.push(check("shadow", missing));
@@ -106,6 +90,59 @@ pub async fn evaluate(
         ready: checks.iter().all(|c| c.passed),
         checks,
     })
+}
+
+/// What a shadow run still lacks under the pack's rule. Only authenticated observations count
+/// (the summary's totals are the sums of its per-runtime rows).
+fn shadow_shortfalls(
+    summary: &DivergenceSummary,
+    rule: &ShadowRule,
+    max_unacknowledged: i64,
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    if summary.observations < i64::from(rule.min_observations) {
+        missing.push(format!(
+            "{} authenticated shadow observation(s) of the required {}",
+            summary.observations, rule.min_observations
+        ));
+    }
+    let runtimes = summary.by_runtime.len();
+    if runtimes < rule.min_runtimes as usize {
+        let seen: Vec<String> = summary
+            .by_runtime
+            .iter()
+            .map(|r| format!("{}: {}", r.runtime, r.observations))
+            .collect();
+        missing.push(format!(
+            "observations from {runtimes} distinct runtime(s) of the required {}{}",
+            rule.min_runtimes,
+            if seen.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", seen.join(", "))
+            }
+        ));
+    }
+    let span = u64::try_from(summary.traffic_secs.max(0)).unwrap_or(0);
+    if span < rule.min_observed_secs {
+        missing.push(format!(
+            "authenticated shadow traffic spans {span} s of the required {} s",
+            rule.min_observed_secs
+        ));
+    }
+    if summary.unacknowledged > max_unacknowledged {
+        let kinds: Vec<String> = summary
+            .by_flip
+            .iter()
+            .map(|(kind, count)| format!("{kind}: {count}"))
+            .collect();
+        missing.push(format!(
+            "{} unacknowledged shadow divergence(s) (at most {max_unacknowledged} allowed; {})",
+            summary.unacknowledged,
+            kinds.join(", ")
+        ));
+    }
+    missing
 }
 
 fn check(name: &str, missing: Vec<String>) -> GateCheck {

@@ -5,13 +5,21 @@
 //! stored as an observation in the same transaction as the decision-log entry: every answered
 //! request has exactly one log entry and, in shadow, exactly one observation. The writes go
 //! through the group-commit writer ([`super::writer`]), which answers after the commit.
+//!
+//! Every decision is made for an authenticated runtime ([`super::tokens`]): its name is recorded
+//! on the log row and the observation, a token scoped to other packs is refused (403), and no
+//! input field may exceed `max_field_bytes` (422), checked before anything is evaluated or
+//! stored. The gate counts only observations that carry a runtime.
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, DivergenceSummary, Role, ShadowRun};
+use app::backend::{
+    Actor, BackendError, DivergenceSummary, PackSummary, Role, ShadowRule, ShadowRun,
+};
 use lifecycle::decide::RequestBuf;
 
+use super::tokens::Runtime;
 use super::writer::{read_pointers, LogRow, ObservationRow, Outcome};
 use super::{now_millis, require_role, rfc3339, Result, Service, Write, AUTHORS};
 use crate::store;
@@ -114,9 +122,44 @@ pub fn flip_kind(enforced: &str, candidate: &str) -> String {
     format!("{enforced}_to_{candidate}")
 }
 
-/// Answers a CAVRA input from the enforced version of a pack, observing the shadow candidate.
+/// The input fields a decision reads (and the log stores), each capped at `max_field_bytes`.
+const CAPPED_FIELDS: [&str; 6] = [
+    "action_type",
+    "target",
+    "requested_operation",
+    "server",
+    "tool",
+    "capability",
+];
+
+/// Refuses a decision input any of whose fields (as the decision reads them) is longer than
+/// `max` bytes, naming the field: nothing is evaluated or stored.
+fn check_field_sizes(request: &RequestBuf, pack_id: &str, max: usize) -> Result<()> {
+    let fields = [
+        &request.action_type,
+        &request.target,
+        &request.requested_operation,
+        &request.server,
+        &request.tool,
+        &request.capability,
+    ];
+    let named = CAPPED_FIELDS.iter().zip(fields).map(|(n, v)| (*n, v.len()));
+    for (name, len) in named.chain(std::iter::once(("policy_pack", pack_id.len()))) {
+        if len > max {
+            return Err(BackendError::Invalid(format!(
+                "the decision input field `{name}` is {len} bytes; each field may be at most \
+                 {max} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Answers a CAVRA input for an authenticated runtime from the enforced version of a pack,
+/// observing the shadow candidate.
 pub async fn decide(
     service: &Service,
+    runtime: &Runtime,
     pack_id: Option<&str>,
     input: &serde_json::Value,
 ) -> Result<DecisionAnswer> {
@@ -148,7 +191,15 @@ pub async fn decide(
         .unwrap_or(&service.config().default_pack)
         .to_owned();
     let request = RequestBuf::from_json(input);
+    check_field_sizes(&request, &pack_id, service.config().runtime.max_field_bytes)?;
+    if !runtime.may_decide(&pack_id) {
+        return Err(BackendError::Forbidden(format!(
+            "the token of runtime `{}` is not scoped to pack `{pack_id}`",
+            runtime.name()
+        )));
+    }
     let input_json = request.to_cavra_input().to_string();
+    let runtime_name = runtime.shared_name();
     // Bounded: a decision is re-made only when the pointers changed under it, which takes a
     // promotion, rollback or shadow start/stop per retry.
     for _ in 0..4 {
@@ -211,6 +262,7 @@ pub async fn decide(
                     rule_id: cavra.rule_id.clone(),
                     severity: cavra.severity.clone(),
                     at: now_millis(),
+                    runtime: runtime_name.clone(),
                 },
                 observation,
             )
@@ -243,8 +295,59 @@ pub(crate) async fn summarize(conn: &mut AnyConnection, run: RunRow) -> Result<D
         observed_secs: (end - run.started_at).max(0) / 1000,
         by_flip: counts.by_flip,
         by_rule: counts.by_rule,
+        by_runtime: counts.by_runtime,
+        traffic_secs: counts.traffic_ms / 1000,
+        unauthenticated: counts.unauthenticated,
         shadow: run.into(),
     })
+}
+
+/// The most observations, runtimes or seconds a shadow rule may ask for (a year of seconds), so
+/// a typo cannot make promotion impossible by accident.
+const MAX_RULE_OBSERVATIONS: u32 = 10_000_000;
+const MAX_RULE_RUNTIMES: u32 = 1000;
+const MAX_RULE_SECS: u64 = 366 * 24 * 3600;
+
+/// Replaces a pack's shadow rule (admins): N observations from K runtimes over T seconds.
+pub async fn set_rule(
+    service: &Service,
+    actor: &Actor,
+    pack_id: &str,
+    rule: &ShadowRule,
+) -> Result<PackSummary> {
+    require_role(actor, &[Role::Admin], "changing a pack's shadow rule")?;
+    if rule.min_observations < 1 || rule.min_observations > MAX_RULE_OBSERVATIONS {
+        return Err(BackendError::Invalid(format!(
+            "a shadow rule needs 1 to {MAX_RULE_OBSERVATIONS} observations"
+        )));
+    }
+    if rule.min_runtimes < 1 || rule.min_runtimes > MAX_RULE_RUNTIMES {
+        return Err(BackendError::Invalid(format!(
+            "a shadow rule needs 1 to {MAX_RULE_RUNTIMES} distinct runtimes"
+        )));
+    }
+    if rule.min_runtimes > rule.min_observations {
+        return Err(BackendError::Invalid(
+            "a shadow rule cannot need more runtimes than observations".into(),
+        ));
+    }
+    if rule.min_observed_secs > MAX_RULE_SECS {
+        return Err(BackendError::Invalid(format!(
+            "a shadow rule's observation time is at most {MAX_RULE_SECS} seconds"
+        )));
+    }
+    let defaults = service.config().shadow.default_rule();
+    let mut write = service.begin_write(&actor.username).await?;
+    let before = store::packs::get(&mut write, pack_id)
+        .await?
+        .shadow_rule(&defaults);
+    store::packs::set_shadow_rule(&mut write, pack_id, rule).await?;
+    let detail = serde_json::json!({"before": before, "after": rule});
+    write.audit("pack.shadow_rule", pack_id, "", detail).await?;
+    let pack = store::packs::get(&mut write, pack_id).await?;
+    let shadow = store::shadow::active(&mut write, pack_id).await?;
+    service.commit(write).await?;
+    Ok(pack.summary(shadow.map(Into::into), &defaults))
 }
 
 /// Divergences of the active run, else the newest run.
@@ -316,6 +419,7 @@ pub async fn decision_log_page(
         let line = serde_json::json!({
             "id": row.id,
             "pack": pack_id,
+            "runtime": row.runtime,
             "policy_digest": row.policy_digest,
             "input": input,
             "decision": row.decision,

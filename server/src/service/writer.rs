@@ -13,6 +13,9 @@
 //! pointers read after the request arrived — the guarantee of a per-request read, at one read
 //! per batch. Negative answers (no such pack, nothing enforced) are never cached.
 //!
+//! Each row carries the name of the runtime whose token asked (a column of both tables, bound
+//! like the others), so the batch stays one statement.
+//!
 //! Rows are written with their final values and ids come from the database, so replicas sharing
 //! a PostgreSQL database each run their own writer without coordination. If a batch fails, its
 //! rows are retried one transaction each, so one bad row cannot fail its neighbours; a row that
@@ -59,6 +62,8 @@ pub(crate) struct LogRow {
     pub rule_id: String,
     pub severity: String,
     pub at: i64,
+    /// The runtime (token name) that asked; its observation records it too.
+    pub runtime: Arc<str>,
 }
 
 /// A shadow observation of the same decision.
@@ -302,7 +307,7 @@ fn values(engine: Engine, rows: usize, columns: usize) -> String {
     sql
 }
 
-/// Binds a batch's decision-log rows (7 parameters each) in column order.
+/// Binds a batch's decision-log rows ([`LOG_COLUMNS`] parameters each) in column order.
 fn bind_logs<'q>(mut query: AnyQuery<'q>, batch: &'q [Pending]) -> AnyQuery<'q> {
     for pending in batch {
         let log = &pending.log;
@@ -313,13 +318,14 @@ fn bind_logs<'q>(mut query: AnyQuery<'q>, batch: &'q [Pending]) -> AnyQuery<'q> 
             .bind(&log.decision)
             .bind(&log.rule_id)
             .bind(&log.severity)
-            .bind(log.at);
+            .bind(log.at)
+            .bind(&*log.runtime);
     }
     query
 }
 
-/// Binds an observation's 11 parameters after its `decision_id` (bound or computed by the
-/// caller's SQL).
+/// Binds an observation's parameters after its `shadow_id` and `decision_id` (bound or computed
+/// by the caller's SQL).
 fn bind_observation<'q>(
     query: AnyQuery<'q>,
     pending: &'q Pending,
@@ -337,13 +343,18 @@ fn bind_observation<'q>(
         .bind(i64::from(o.diverged))
         .bind(&o.flip_kind)
         .bind(log.at)
+        .bind(&*log.runtime)
 }
 
 const LOG_INSERT: &str = "INSERT INTO decision_log \
-    (pack_id, policy_digest, input_json, decision, rule_id, severity, at) VALUES";
+    (pack_id, policy_digest, input_json, decision, rule_id, severity, at, runtime) VALUES";
+/// Parameters per decision-log row.
+const LOG_COLUMNS: usize = 8;
 const OBSERVATION_INSERT: &str = "INSERT INTO observations (shadow_id, decision_id, pack_id, \
     enforced_digest, candidate_digest, enforced_decision, enforced_rule_id, candidate_decision, \
-    candidate_rule_id, diverged, flip_kind, at) VALUES";
+    candidate_rule_id, diverged, flip_kind, at, runtime) VALUES";
+/// Parameters per observation row (its `decision_id` included).
+const OBSERVATION_COLUMNS: usize = 13;
 
 /// Inserts a batch in one transaction and returns the decision-log ids in batch order.
 async fn insert(conn: &mut AnyConnection, engine: Engine, batch: &[Pending]) -> Result<Vec<i64>> {
@@ -360,7 +371,7 @@ async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Ve
     let n = batch.len();
     let mut sql = format!(
         "BEGIN IMMEDIATE; {LOG_INSERT} {};",
-        values(Engine::Sqlite, n, 7)
+        values(Engine::Sqlite, n, LOG_COLUMNS)
     );
     let observed: Vec<(usize, &Pending, &ObservationRow)> = batch
         .iter()
@@ -374,7 +385,7 @@ async fn insert_sqlite(conn: &mut AnyConnection, batch: &[Pending]) -> Result<Ve
             sql.push_str(if row == 0 { " " } else { ", " });
             // decision_id = the last log id minus the row's distance from the batch's end.
             sql.push_str(
-                "(?, (SELECT MAX(id) FROM decision_log) - ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, (SELECT MAX(id) FROM decision_log) - ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             );
         }
         sql.push(';');
@@ -412,7 +423,7 @@ async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<
     let mut sql = format!(
         "WITH logs AS ({LOG_INSERT} {} RETURNING id), \
          numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM logs)",
-        values(Engine::Postgres, n, 7)
+        values(Engine::Postgres, n, LOG_COLUMNS)
     );
     let observed: Vec<(i64, &Pending, &ObservationRow)> = batch
         .iter()
@@ -420,16 +431,16 @@ async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<
         .filter_map(|(p, position)| p.observation.as_ref().map(|o| (position, p, o)))
         .collect();
     if !observed.is_empty() {
-        const TYPES: [&str; 12] = [
+        const TYPES: [&str; OBSERVATION_COLUMNS] = [
             "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bigint",
-            "text", "bigint",
+            "text", "bigint", "text",
         ];
         sql.push_str(", observed AS (");
         sql.push_str(OBSERVATION_INSERT.trim_end_matches("VALUES"));
         sql.push_str(
             "SELECT v.shadow_id, numbered.id, v.pack_id, v.enforced_digest, v.candidate_digest, \
              v.enforced_decision, v.enforced_rule_id, v.candidate_decision, v.candidate_rule_id, \
-             v.diverged, v.flip_kind, v.at FROM (VALUES ",
+             v.diverged, v.flip_kind, v.at, v.runtime FROM (VALUES ",
         );
         for row in 0..observed.len() {
             sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -437,13 +448,17 @@ async fn insert_postgres(conn: &mut AnyConnection, batch: &[Pending]) -> Result<
                 if column > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}::{ty}", 7 * n + 12 * row + column + 1));
+                sql.push_str(&format!(
+                    "${}::{ty}",
+                    LOG_COLUMNS * n + OBSERVATION_COLUMNS * row + column + 1
+                ));
             }
             sql.push(')');
         }
         sql.push_str(
             ") AS v(shadow_id, n, pack_id, enforced_digest, candidate_digest, enforced_decision, \
-             enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at) \
+             enforced_rule_id, candidate_decision, candidate_rule_id, diverged, flip_kind, at, \
+             runtime) \
              JOIN numbered ON numbered.n = v.n)",
         );
     }

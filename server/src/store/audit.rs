@@ -102,6 +102,8 @@ pub enum Kind {
     Text,
     /// BIGINT that may be NULL (a column set once later, e.g. `consumed_at`).
     OptInt,
+    /// TEXT that may be NULL (set once later, e.g. `revoked_by`).
+    OptText,
 }
 
 /// A table whose rows audit entries vouch for: the columns that make up a row's content. Only
@@ -243,8 +245,25 @@ pub const EVIDENCE_KEYS: Covered = Covered {
     ],
 };
 
+/// Runtime tokens: a token inserted, re-scoped or un-revoked in the database would let traffic
+/// count toward the shadow gate under a runtime nobody created.
+pub const RUNTIME_TOKENS: Covered = Covered {
+    table: "runtime_tokens",
+    columns: &[
+        ("name", Kind::Text),
+        ("token_hash", Kind::Text),
+        ("all_packs", Kind::Int),
+        ("packs_json", Kind::Text),
+        ("created_by", Kind::Text),
+        ("created_at", Kind::Int),
+        // Set once, by the revocation, which re-vouches the row.
+        ("revoked_at", Kind::OptInt),
+        ("revoked_by", Kind::OptText),
+    ],
+};
+
 /// Every covered table.
-pub const COVERED: [Covered; 10] = [
+pub const COVERED: [Covered; 11] = [
     SIGNOFFS,
     APPROVAL_REQUESTS,
     EVIDENCE_PACKETS,
@@ -255,6 +274,7 @@ pub const COVERED: [Covered; 10] = [
     BREAK_GLASS,
     DRAFT_CONTRIBUTORS,
     VERSION_CONTRIBUTORS,
+    RUNTIME_TOKENS,
 ];
 
 /// A covered row's content: its id and its column values in [`Covered::columns`] order.
@@ -277,6 +297,7 @@ fn content(covered: &Covered, row: &AnyRow) -> std::result::Result<Content, sqlx
             Kind::Int => serde_json::Value::from(row.try_get::<i64, _>(index + 1)?),
             Kind::Text => serde_json::Value::from(row.try_get::<String, _>(index + 1)?),
             Kind::OptInt => serde_json::Value::from(row.try_get::<Option<i64>, _>(index + 1)?),
+            Kind::OptText => serde_json::Value::from(row.try_get::<Option<String>, _>(index + 1)?),
         });
     }
     Ok((id, values))

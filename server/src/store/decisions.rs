@@ -21,6 +21,8 @@ pub struct LogRow {
     pub severity: String,
     /// When (unix ms).
     pub at: i64,
+    /// The runtime (token name) that asked; empty before tokens were required.
+    pub runtime: String,
 }
 
 /// Up to `limit` rows of a pack's log with `id > after`, in id order.
@@ -31,7 +33,8 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<LogRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, policy_digest, input_json, decision, rule_id, severity, at FROM decision_log \
+        "SELECT id, policy_digest, input_json, decision, rule_id, severity, at, runtime \
+         FROM decision_log \
          WHERE pack_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(pack_id)

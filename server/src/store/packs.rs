@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use app::backend::{ApprovalRule, BackendError, PackSummary, ShadowRun};
+use app::backend::{ApprovalRule, BackendError, PackSummary, ShadowRule, ShadowRun};
 
 use super::{rfc3339, Result, StringList};
 
@@ -27,6 +27,8 @@ pub struct PackRow {
     pub enforced_at: Option<i64>,
     /// The approval rule as stored; `None` means the defaults ([`PackRow::approval_rule`]).
     pub approval_rule_json: Option<String>,
+    /// The shadow rule as stored; `None` means the server's defaults ([`PackRow::shadow_rule`]).
+    pub shadow_rule_json: Option<String>,
 }
 
 impl PackRow {
@@ -45,9 +47,25 @@ impl PackRow {
             .unwrap_or_else(|| ApprovalRule::defaults(&self.approver_groups.0))
     }
 
-    /// The summary shown in lists, with the pack's active shadow run.
-    pub fn summary(self, shadow: Option<ShadowRun>) -> PackSummary {
+    /// The pack's shadow rule: the stored one, else `defaults` (the server's).
+    pub fn shadow_rule(&self, defaults: &ShadowRule) -> ShadowRule {
+        self.shadow_rule_json
+            .as_deref()
+            .and_then(|text| {
+                serde_json::from_str(text)
+                    .map_err(|error| {
+                        tracing::error!(%error, pack = %self.id, "unreadable shadow rule");
+                    })
+                    .ok()
+            })
+            .unwrap_or_else(|| defaults.clone())
+    }
+
+    /// The summary shown in lists, with the pack's active shadow run and its shadow rule (or
+    /// the server's `shadow_defaults`).
+    pub fn summary(self, shadow: Option<ShadowRun>, shadow_defaults: &ShadowRule) -> PackSummary {
         let approval_rule = self.approval_rule();
+        let shadow_rule = self.shadow_rule(shadow_defaults);
         PackSummary {
             id: self.id,
             title: self.title,
@@ -57,6 +75,7 @@ impl PackRow {
                 .map(|g| g.group.clone())
                 .collect(),
             approval_rule,
+            shadow_rule,
             enforced_digest: self.enforced_digest,
             enforced_seq: self.enforced_seq,
             enforced_at: self.enforced_at.map(rfc3339),
@@ -67,7 +86,7 @@ impl PackRow {
 
 const COLUMNS: &str =
     "id, title, approver_groups_json, cases_yaml, enforced_digest, enforced_seq, \
-     enforced_at, approval_rule_json";
+     enforced_at, approval_rule_json, shadow_rule_json";
 
 /// The error for a pack that does not exist.
 pub fn not_found(pack_id: &str) -> BackendError {
@@ -168,6 +187,28 @@ pub async fn set_approval_rule(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if updated == 0 {
+        return Err(not_found(pack_id).into());
+    }
+    Ok(())
+}
+
+/// Stores a pack's shadow rule.
+pub async fn set_shadow_rule(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    rule: &ShadowRule,
+) -> Result<()> {
+    let text = serde_json::to_string(rule).map_err(|error| {
+        tracing::error!(%error, "serialising a shadow rule failed");
+        BackendError::Unavailable
+    })?;
+    let updated = sqlx::query("UPDATE packs SET shadow_rule_json = $1 WHERE id = $2")
+        .bind(text)
+        .bind(pack_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     if updated == 0 {
         return Err(not_found(pack_id).into());
     }

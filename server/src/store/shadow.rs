@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::AnyConnection;
 
-use app::backend::ShadowRun;
+use app::backend::{RuntimeObservations, ShadowRun};
 
 use super::{rfc3339, Result};
 
@@ -102,7 +102,8 @@ pub async fn stop(conn: &mut AnyConnection, run_id: i64, now: i64) -> Result<()>
     Ok(())
 }
 
-/// The observation counts of a run.
+/// The observation counts of a run. Only observations made by an authenticated runtime count;
+/// the rest (recorded before tokens were required) are reported as `unauthenticated`.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
     /// Decisions observed.
@@ -115,43 +116,68 @@ pub struct Counts {
     pub by_flip: BTreeMap<String, i64>,
     /// Divergences by `enforced rule -> candidate rule`.
     pub by_rule: BTreeMap<String, i64>,
+    /// The counts per runtime, by name.
+    pub by_runtime: Vec<RuntimeObservations>,
+    /// Milliseconds from the first to the last counted observation.
+    pub traffic_ms: i64,
+    /// Observations without a runtime.
+    pub unauthenticated: i64,
 }
 
 /// Rolls up the observations of a run.
 pub async fn counts(conn: &mut AnyConnection, run_id: i64) -> Result<Counts> {
-    let (observations, divergences, unacknowledged): (i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), \
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT runtime, COUNT(*), \
          COUNT(CASE WHEN diverged = 1 THEN 1 END), \
-         COUNT(CASE WHEN diverged = 1 AND acknowledged_by IS NULL THEN 1 END) \
-         FROM observations WHERE shadow_id = $1",
+         COUNT(CASE WHEN diverged = 1 AND acknowledged_by IS NULL THEN 1 END), \
+         MIN(at), MAX(at) \
+         FROM observations WHERE shadow_id = $1 GROUP BY runtime ORDER BY runtime",
     )
     .bind(run_id)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let mut counts = Counts::default();
+    let mut span: Option<(i64, i64)> = None;
+    for (runtime, observations, divergences, unacknowledged, min_at, max_at) in rows {
+        if runtime.is_empty() {
+            counts.unauthenticated = observations;
+            continue;
+        }
+        counts.observations += observations;
+        counts.divergences += divergences;
+        counts.unacknowledged += unacknowledged;
+        span = Some(span.map_or((min_at, max_at), |(first, last)| {
+            (first.min(min_at), last.max(max_at))
+        }));
+        counts.by_runtime.push(RuntimeObservations {
+            runtime,
+            observations,
+            divergences,
+            unacknowledged,
+        });
+    }
+    counts.traffic_ms = span.map_or(0, |(first, last)| last.saturating_sub(first).max(0));
     let by_flip: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT flip_kind, COUNT(*) FROM observations WHERE shadow_id = $1 AND diverged = 1 \
-         GROUP BY flip_kind",
+        "SELECT flip_kind, COUNT(*) FROM observations \
+         WHERE shadow_id = $1 AND diverged = 1 AND runtime <> '' GROUP BY flip_kind",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)
     .await?;
     let by_rule: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT enforced_rule_id, candidate_rule_id, COUNT(*) FROM observations \
-         WHERE shadow_id = $1 AND diverged = 1 GROUP BY enforced_rule_id, candidate_rule_id",
+         WHERE shadow_id = $1 AND diverged = 1 AND runtime <> '' \
+         GROUP BY enforced_rule_id, candidate_rule_id",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(Counts {
-        observations,
-        divergences,
-        unacknowledged,
-        by_flip: by_flip.into_iter().collect(),
-        by_rule: by_rule
-            .into_iter()
-            .map(|(from, to, count)| (format!("{from} -> {to}"), count))
-            .collect(),
-    })
+    counts.by_flip = by_flip.into_iter().collect();
+    counts.by_rule = by_rule
+        .into_iter()
+        .map(|(from, to, count)| (format!("{from} -> {to}"), count))
+        .collect();
+    Ok(counts)
 }
 
 /// Marks every unacknowledged divergence of a run as acknowledged by `user`; returns how many.

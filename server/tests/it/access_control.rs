@@ -34,17 +34,23 @@ enum Access {
     Approvers,
     /// Admin only.
     Admin,
+    /// A runtime token (`Authorization: Bearer`); a session is no substitute.
+    Runtime,
 }
 
 /// The access rule of every route. Panics on a route it does not know.
 fn access(method: &str, path: &str) -> Access {
     match (method, path) {
-        ("post", "/v1/decisions")
-        | ("get", "/api/openapi.json")
+        ("post", "/v1/decisions") => Access::Runtime,
+        ("get", "/api/openapi.json")
         | ("post", "/api/session")
         | ("delete", "/api/session")
         | ("get", "/api/evidence/public-key") => Access::Public,
-        ("post", "/api/users") => Access::Admin,
+        ("post", "/api/users")
+        | ("get", "/api/tokens")
+        | ("post", "/api/tokens")
+        | ("delete", "/api/tokens/{id}")
+        | ("put", "/api/packs/{pack}/shadow-rule") => Access::Admin,
         ("post", "/api/approvals/{id}/signoffs") | ("post", "/api/signoffs/{id}/withdraw") => {
             Access::Approvers
         }
@@ -91,6 +97,10 @@ fn valid_body(method: &str, path: &str, digest: &str) -> Value {
         }),
         ("post", "/api/packs/{pack}/break-glass") => {
             json!({"digest": digest, "action": "promote", "reason": "access control probe"})
+        }
+        ("post", "/api/tokens") => json!({"name": "access-probe"}),
+        ("put", "/api/packs/{pack}/shadow-rule") => {
+            json!({"min_observations": 5, "min_runtimes": 2, "min_observed_secs": 60})
         }
         _ => json!({"digest": digest, "reason": "test"}),
     }
@@ -152,7 +162,16 @@ async fn routes_on(server: &TestServer) {
             Access::Approvers => &[&author],
             Access::Admin => &[&author, &security],
             Access::Public | Access::AnyUser => &[],
+            // Every role: a signed-in session is not a runtime credential.
+            Access::Runtime => &[&author, &security, &admin],
         };
+        if rule == Access::Runtime {
+            for client in wrong {
+                let (status, error) = client.send(&verb, &uri, body.clone()).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {error}");
+            }
+            continue;
+        }
         for client in wrong {
             let (status, error) = client.send(&verb, &uri, body.clone()).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {error}");
@@ -522,7 +541,12 @@ async fn secure_cookie_when_not_on_loopback() {
         demo: false,
         policies_dir: dir.path().into(),
         shadow_min_seconds: None,
+        shadow_min_observations: None,
+        shadow_min_runtimes: None,
         shadow_max_unacknowledged: 0,
+        token_rate: 1000.0,
+        token_burst: 2000.0,
+        token_cache_seconds: 5,
         allowed_origins: Vec::new(),
         rotate_evidence_key: false,
     };

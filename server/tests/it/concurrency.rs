@@ -116,7 +116,7 @@ async fn parallel_saves_signoffs_and_promotions() {
 
         // Parallel promotions of one ready version: exactly one.
         let ready = publish_version(&author, "0.4.0").await;
-        make_ready(addr, &author, &ready).await;
+        make_ready(addr, &server.token, &author, &ready).await;
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let author = author.clone();

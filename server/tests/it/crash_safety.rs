@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::cli_common::run_merged;
-use crate::common::extra::{try_cookie, try_json, with_version, CavraProcess, PACK};
+use crate::common::extra::{try_cookie, try_decide, try_json, with_version, CavraProcess, PACK};
 
 const ITERATIONS: u64 = 6;
 
@@ -32,6 +32,7 @@ struct Acked {
 /// promote. Returns `None` as soon as the server is unreachable.
 async fn cycle(
     addr: SocketAddr,
+    token: &str,
     cookies: &[String; 3],
     version: &str,
     acked: &Mutex<Acked>,
@@ -112,7 +113,8 @@ async fn cycle(
         "target": "README.md",
         "requested_operation": "read"
     });
-    try_json(addr, "", "POST", "/v1/decisions", Some(input)).await?;
+    let (status, _) = try_decide(addr, token, input).await?;
+    assert_ne!(status, StatusCode::UNAUTHORIZED, "the demo token decides");
     try_json(
         addr,
         security,
@@ -289,13 +291,20 @@ async fn kill_loop(data_dir: &Path, url: &str, label: &str) {
         )
         .await;
         let cookies = cookies(addr).await;
+        let token = process.demo_token();
         let workload = {
             let acked = acked.clone();
             tokio::spawn(async move {
                 let mut n = 0;
-                while cycle(addr, &cookies, &format!("1.{iteration}.{n}"), &acked)
-                    .await
-                    .is_some()
+                while cycle(
+                    addr,
+                    &token,
+                    &cookies,
+                    &format!("1.{iteration}.{n}"),
+                    &acked,
+                )
+                .await
+                .is_some()
                 {
                     n += 1;
                 }

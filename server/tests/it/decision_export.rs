@@ -24,10 +24,10 @@ async fn decision_log_exports_as_jsonl_across_pages() {
                 "execute_command"
             };
             let (status, body) = anonymous
-                .send(
-                    "POST",
-                    "/v1/decisions",
-                    Some(json!({"action_type": action, "target": target})),
+                .decide(
+                    &server.token,
+                    "",
+                    json!({"action_type": action, "target": target}),
                 )
                 .await;
             assert_eq!(status, StatusCode::OK, "{engine}: {body}");

@@ -75,7 +75,7 @@ async fn shadow_observed(server: &TestServer, author: &Client, digest: &str) {
         "requested_operation": "read"
     });
     let (status, answer) = Client::new(server.addr)
-        .send("POST", "/v1/decisions", Some(input))
+        .decide(&server.token, "", input)
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let security = login(server.addr, "security").await;
@@ -382,7 +382,7 @@ async fn approvals_are_spent_by_the_promotion_and_a_rollback_needs_fresh_ones() 
             .unwrap()
             .to_owned();
         let x = publish_version(&author, "0.5.0").await;
-        crate::common::extra::make_ready(server.addr, &author, &x).await;
+        crate::common::extra::make_ready(server.addr, &server.token, &author, &x).await;
         let (status, body) = promote(&author, &x).await;
         assert_eq!(status, StatusCode::OK, "{engine:?}: {body}");
 

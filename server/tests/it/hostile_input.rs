@@ -281,10 +281,10 @@ async fn rest_api_refuses_hostile_drafts_and_keeps_serving() {
             );
         }
         let (status, body) = crate::common::Client::new(addr)
-            .send(
-                "POST",
-                "/v1/decisions?pack=a%00b",
-                Some(json!({"action_type": "read_file", "target": "x"})),
+            .decide(
+                &server.token,
+                "?pack=a%00b",
+                json!({"action_type": "read_file", "target": "x"}),
             )
             .await;
         assert!(status.is_client_error(), "{engine:?}: {status} {body}");
@@ -341,7 +341,7 @@ async fn stream_body(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
-    cookie: &str,
+    headers: &str,
     total: usize,
     chunked: bool,
 ) -> String {
@@ -361,7 +361,7 @@ async fn stream_body(
         "application/json"
     };
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: {content_type}\r\n{framing}\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: {content_type}\r\n{framing}\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -432,7 +432,12 @@ async fn hundred_megabyte_bodies_get_413_with_bounded_memory() {
         ("POST", save_fn, false),
         ("POST", save_fn, true),
     ] {
-        let line = stream_body(addr, method, path, &cookie, HUNDRED_MB, chunked).await;
+        // The runtime token, so the body is read (without one the request is refused first).
+        let headers = format!(
+            "Cookie: {cookie}\r\nAuthorization: Bearer {}\r\n",
+            process.demo_token()
+        );
+        let line = stream_body(addr, method, path, &headers, HUNDRED_MB, chunked).await;
         // Declared or streamed (chunked), every oversized body is refused with 413.
         assert!(line.contains(" 413 "), "{path} chunked={chunked}: {line}");
         // Other requests are still served.

@@ -170,7 +170,7 @@ async fn journey(server: &TestServer) {
     let mut posted = 0;
     for fixture in lifecycle::dry_run::default_fixtures() {
         let (status, answer) = anonymous
-            .send("POST", "/v1/decisions", Some(fixture["input"].clone()))
+            .decide(&server.token, "", fixture["input"].clone())
             .await;
         posted += 1;
         assert_eq!(status, StatusCode::OK, "{answer}");
@@ -187,9 +187,7 @@ async fn journey(server: &TestServer) {
         "target": "pytest -q",
         "requested_operation": "pytest -q"
     });
-    let (status, answer) = anonymous
-        .send("POST", "/v1/decisions", Some(pytest.clone()))
-        .await;
+    let (status, answer) = anonymous.decide(&server.token, "", pytest.clone()).await;
     posted += 1;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -197,19 +195,15 @@ async fn journey(server: &TestServer) {
         "shadow never changes the answer"
     );
     let (status, body) = anonymous
-        .send(
-            "POST",
-            "/v1/decisions",
-            Some(json!({"schema_version": "other"})),
-        )
+        .decide(&server.token, "", json!({"schema_version": "other"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let huge = "x".repeat(2 * 1024 * 1024);
     let (status, _) = anonymous
-        .send(
-            "POST",
-            "/v1/decisions",
-            Some(json!({"action_type": "read_file", "target": huge})),
+        .decide(
+            &server.token,
+            "",
+            json!({"action_type": "read_file", "target": huge}),
         )
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -395,7 +389,7 @@ async fn journey(server: &TestServer) {
     assert_eq!(promoted["seq"], 2);
 
     // Decisions now come from the candidate, and the shadow run stopped with the promotion.
-    let (_, answer) = anonymous.send("POST", "/v1/decisions", Some(pytest)).await;
+    let (_, answer) = anonymous.decide(&server.token, "", pytest).await;
     assert_eq!(answer["decision"], "require_approval");
     assert_eq!(answer["policy_digest"], candidate.as_str());
 
@@ -444,10 +438,10 @@ async fn journey(server: &TestServer) {
         .collect();
     assert_eq!(actions, ["import", "promote", "rollback"]);
     let (_, answer) = anonymous
-        .send(
-            "POST",
-            "/v1/decisions",
-            Some(json!({"action_type": "execute_command", "target": "pytest -q"})),
+        .decide(
+            &server.token,
+            "",
+            json!({"action_type": "execute_command", "target": "pytest -q"}),
         )
         .await;
     assert_eq!(answer["policy_digest"], known_good.as_str());

@@ -31,6 +31,7 @@ mod governance_audit;
 mod hostile_input;
 mod journey;
 mod replay_and_pointers;
+mod runtime_tokens;
 mod web;
 
 /// With `autotests = false` cargo compiles only this binary: a test file left in `tests/`, or a

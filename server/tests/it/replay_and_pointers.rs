@@ -49,10 +49,10 @@ async fn a_version_replays_against_the_recorded_decisions() {
             ("read_file", ".env"),
         ] {
             let (status, body) = anonymous
-                .send(
-                    "POST",
-                    "/v1/decisions",
-                    Some(json!({"action_type": action, "target": target})),
+                .decide(
+                    &server.token,
+                    "",
+                    json!({"action_type": action, "target": target}),
                 )
                 .await;
             assert_eq!(status, StatusCode::OK, "{engine}: {body}");
@@ -123,8 +123,15 @@ async fn a_replica_answers_from_pointers_moved_by_another() {
         )
         .unwrap();
         let input = json!({"action_type": "execute_command", "target": "pytest -q"});
+        // Tokens are made where the evidence key is (the first replica); any replica reads them.
+        let secret = crate::common::extra::runtime_token(&first, "replica-b", None).await;
+        let runtime = server::service::tokens::authenticate(&second, &secret)
+            .await
+            .unwrap();
         // The second replica caches the pointers with its first decision.
-        let before = shadow::decide(&second, Some(PACK), &input).await.unwrap();
+        let before = shadow::decide(&second, &runtime, Some(PACK), &input)
+            .await
+            .unwrap();
         assert_eq!(before.decision, "allow", "{url}");
 
         // The first replica moves them: a new enforced digest (written directly, as a promotion
@@ -136,7 +143,9 @@ async fn a_replica_answers_from_pointers_moved_by_another() {
             .execute(first.db().pool())
             .await
             .unwrap();
-        let after = shadow::decide(&second, Some(PACK), &input).await.unwrap();
+        let after = shadow::decide(&second, &runtime, Some(PACK), &input)
+            .await
+            .unwrap();
         assert_eq!(after.policy_digest, candidate, "{url}: stale pointer used");
         assert_eq!(after.decision, "require_approval", "{url}");
         let logged: String =
@@ -152,7 +161,9 @@ async fn a_replica_answers_from_pointers_moved_by_another() {
             .start_shadow(&author, PACK, &before.policy_digest)
             .await
             .unwrap();
-        let observed = shadow::decide(&second, Some(PACK), &input).await.unwrap();
+        let observed = shadow::decide(&second, &runtime, Some(PACK), &input)
+            .await
+            .unwrap();
         let observations: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM observations WHERE shadow_id = $1 AND decision_id = $2",
         )
@@ -189,13 +200,22 @@ async fn batched_observations_belong_to_their_own_decisions() {
             ("execute_command", "rm -rf /"),
             ("execute_command", "terraform plan"),
         ];
+        // Two runtimes, alternating with a period prime to the inputs', so the runtime column
+        // is checked for alignment too.
+        let runtimes = [
+            crate::common::extra::runtime(&server.service, "runner-a").await,
+            crate::common::extra::runtime(&server.service, "runner-b").await,
+        ];
         let tasks: Vec<_> = (0..400)
             .map(|i| {
                 let service = server.service.clone();
+                let runtime = runtimes[i % 2].clone();
                 let (action, target) = inputs[i % inputs.len()];
                 tokio::spawn(async move {
                     let input = json!({"action_type": action, "target": target});
-                    shadow::decide(&service, Some(PACK), &input).await.unwrap()
+                    shadow::decide(&service, &runtime, Some(PACK), &input)
+                        .await
+                        .unwrap()
                 })
             })
             .collect();
@@ -213,7 +233,7 @@ async fn batched_observations_belong_to_their_own_decisions() {
         let mismatched: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM observations o JOIN decision_log d ON d.id = o.decision_id \
              WHERE d.rule_id <> o.enforced_rule_id OR d.decision <> o.enforced_decision \
-             OR (o.diverged = 1) <> (d.input_json LIKE '%pytest%')",
+             OR (o.diverged = 1) <> (d.input_json LIKE '%pytest%') OR o.runtime <> d.runtime",
         )
         .fetch_one(pool)
         .await
@@ -221,6 +241,18 @@ async fn batched_observations_belong_to_their_own_decisions() {
         assert_eq!(
             mismatched, 0,
             "{engine}: observations paired with another decision"
+        );
+        let per_runtime: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT runtime, COUNT(*) FROM decision_log WHERE runtime <> '' \
+             GROUP BY runtime ORDER BY runtime",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            per_runtime,
+            [("runner-a".to_owned(), 200), ("runner-b".to_owned(), 200)],
+            "{engine}"
         );
     }
 }

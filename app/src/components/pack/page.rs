@@ -10,6 +10,7 @@ use super::gate::GatePanel;
 use super::overview::Overview;
 use super::rollback::RollbackPicker;
 use super::shadow::ShadowPanel;
+use super::shadow_rule::ShadowRuleEditor;
 use super::version_diff::VersionDiff;
 use super::versions::Versions;
 use crate::api::packs::{load_pack, PackDetail};
@@ -66,6 +67,7 @@ fn PackBody(detail: PackDetail, reload: RwSignal<u32>, status: ActionStatus) -> 
             <RollbackPicker detail=for_rollback.clone() reload status />
         </ClientOnly>
         {admin.then(|| view! { <ApprovalRuleEditor pack=detail.pack.clone() reload status /> })}
+        {admin.then(|| view! { <ShadowRuleEditor pack=detail.pack.clone() reload status /> })}
         <Evidence detail />
     }
     .into_any()

@@ -116,7 +116,21 @@ pub fn ShadowPanel(
                     <dt>"Divergences"</dt><dd id="shadow-divergences">{d.divergences}</dd>
                     <dt>"Unacknowledged"</dt><dd id="shadow-unacknowledged">{d.unacknowledged}</dd>
                     <dt>"Observed"</dt><dd>{format!("{} s", d.observed_secs)}</dd>
+                    <dt>"Runtimes"</dt><dd id="shadow-runtimes">{d.by_runtime.len()}</dd>
+                    <dt>"Traffic span"</dt><dd>{format!("{} s", d.traffic_secs)}</dd>
                 </dl>
+                <table id="shadow-by-runtime" class="by-runtime">
+                    <caption>"Per runtime (only token-authenticated decisions count)"</caption>
+                    <thead><tr><th scope="col">"Runtime"</th><th scope="col">"Decisions"</th><th scope="col">"Divergences"</th><th scope="col">"Unacknowledged"</th></tr></thead>
+                    <tbody>
+                        {d.by_runtime.iter().map(|r| view! {
+                            <tr data-runtime=r.runtime.clone()><th scope="row">{r.runtime.clone()}</th><td>{r.observations}</td><td>{r.divergences}</td><td>{r.unacknowledged}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                {(d.unauthenticated > 0).then(|| view! {
+                    <p class="muted">{format!("{} observation(s) without a runtime token (recorded before tokens were required) are not counted.", d.unauthenticated)}</p>
+                })}
                 <table class="by-flip">
                     <caption>"Divergences per flip kind and rule"</caption>
                     <tbody>

@@ -26,26 +26,9 @@ pub async fn raw(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    raw_checked(addr, method, path, headers, body)
         .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = sender
-        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, body.to_vec())
+        .expect("an HTTP exchange with the test server")
 }
 
 /// Signs in as a demo user (password `<user>-demo-pass`).
@@ -83,6 +66,84 @@ pub async fn session_cookie(addr: SocketAddr, user: &str) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// Creates a runtime token (as `test`) and returns its secret.
+pub async fn runtime_token(
+    service: &server::service::Service,
+    name: &str,
+    packs: Option<Vec<String>>,
+) -> String {
+    server::service::tokens::create_as(service, "test", name, packs)
+        .await
+        .expect("create a runtime token")
+        .secret
+}
+
+/// An authenticated runtime of `service` (a fresh token named `name`, every pack), for calling
+/// `shadow::decide` directly.
+pub async fn runtime(
+    service: &server::service::Service,
+    name: &str,
+) -> std::sync::Arc<server::service::tokens::Runtime> {
+    let secret = runtime_token(service, name, None).await;
+    server::service::tokens::authenticate(service, &secret)
+        .await
+        .expect("authenticate the new token")
+}
+
+/// `POST /v1/decisions` with a bearer token that reports transport failures instead of
+/// panicking (the server may be killed mid-request).
+pub async fn try_decide(
+    addr: SocketAddr,
+    token: &str,
+    input: serde_json::Value,
+) -> Option<(StatusCode, serde_json::Value)> {
+    let (status, _, body) = raw_checked(
+        addr,
+        "POST",
+        "/v1/decisions",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &format!("Bearer {token}")),
+        ],
+        input.to_string().into_bytes(),
+    )
+    .await?;
+    Some((
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// [`raw`] that returns `None` on a transport failure.
+pub async fn raw_checked(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Option<(StatusCode, HeaderMap, Vec<u8>)> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, addr.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::from(body))).ok()?)
+        .await
+        .ok()?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    Some((status, headers, body.to_vec()))
 }
 
 /// A `cavra serve` child process; killed (SIGKILL) on drop.
@@ -171,6 +232,16 @@ impl CavraProcess {
         self.output.lock().unwrap().clone()
     }
 
+    /// The demo runtime token `--demo` printed at start.
+    pub fn demo_token(&self) -> String {
+        self.output()
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Authorization: Bearer "))
+            .expect("--demo prints a runtime token")
+            .trim()
+            .to_owned()
+    }
+
     /// SIGKILLs the process and waits for it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -235,7 +306,7 @@ pub async fn publish_version(client: &Client, version: &str) -> String {
 
 /// Drives `digest` to a ready gate: approval request, shadow with one observation, both
 /// sign-offs. Returns the approval request id.
-pub async fn make_ready(addr: SocketAddr, author: &Client, digest: &str) -> i64 {
+pub async fn make_ready(addr: SocketAddr, token: &str, author: &Client, digest: &str) -> i64 {
     let (status, request) = author
         .send(
             "POST",
@@ -259,9 +330,7 @@ pub async fn make_ready(addr: SocketAddr, author: &Client, digest: &str) -> i64 
         "target": "README.md",
         "requested_operation": "read"
     });
-    let (status, answer) = Client::new(addr)
-        .send("POST", "/v1/decisions", Some(input))
-        .await;
+    let (status, answer) = Client::new(addr).decide(token, "", input).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     // Acknowledging is a reviewer's act by someone who did not touch the digest.
     let (status, ack) = login(addr, "security")
@@ -304,29 +373,15 @@ pub async fn try_json(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Option<(StatusCode, serde_json::Value)> {
-    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .ok()?;
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string())
-        .header(header::COOKIE, cookie);
+    let mut headers = vec![("cookie", cookie)];
     let bytes = match body {
         Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Bytes::from(body.to_string())
+            headers.push(("content-type", "application/json"));
+            body.to_string().into_bytes()
         }
-        None => Bytes::new(),
+        None => Vec::new(),
     };
-    let response = sender
-        .send_request(request.body(Full::new(bytes)).ok()?)
-        .await
-        .ok()?;
-    let status = response.status();
-    let body = response.into_body().collect().await.ok()?.to_bytes();
+    let (status, _, body) = raw_checked(addr, method, path, &headers, bytes).await?;
     let value = if body.is_empty() {
         serde_json::Value::Null
     } else {

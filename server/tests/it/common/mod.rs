@@ -25,6 +25,8 @@ pub struct TestServer {
     pub url: String,
     pub service: Service,
     pub dir: tempfile::TempDir,
+    /// A runtime token (`test-runtime`, every pack) for `/v1/decisions`.
+    pub token: String,
 }
 
 impl TestServer {
@@ -42,6 +44,23 @@ pub async fn database_urls(dir: &std::path::Path) -> Vec<String> {
             panic!("CI=true requires PostgreSQL: run the tests through scripts/test-db.sh")
         }
         _ => eprintln!("note: CAVRA_TEST_PG_URL unset; PostgreSQL tests skipped"),
+    }
+    out
+}
+
+/// One fresh database per configured engine, each with its own directory: an SQLite file named
+/// `file` in it, or a fresh PostgreSQL schema.
+pub async fn fresh_databases(file: &str) -> Vec<(tempfile::TempDir, String)> {
+    let probe = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    for url in database_urls(probe.path()).await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = if url.starts_with("sqlite") {
+            format!("sqlite://{}", dir.path().join(file).display())
+        } else {
+            url
+        };
+        out.push((dir, url));
     }
     out
 }
@@ -70,18 +89,26 @@ pub async fn fresh_postgres_url(url: &str) -> String {
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
 }
 
-/// Test criteria: no minimum observation time, at least one observation, nothing unacknowledged.
+/// Test criteria: no minimum observation time, at least one observation from one runtime,
+/// nothing unacknowledged.
 pub fn test_config(data_dir: PathBuf) -> ServiceConfig {
     let mut config = ServiceConfig::new(data_dir);
     config.secure_cookies = false;
     config.shadow.min_observed_secs = 0;
+    config.shadow.min_observations = 1;
+    config.shadow.min_runtimes = 1;
     config
 }
 
 /// A service over `url` with demo users and the fixture packs imported.
 pub async fn seeded_service(url: &str, data_dir: PathBuf) -> Service {
+    seeded_service_with(url, test_config(data_dir)).await
+}
+
+/// [`seeded_service`] with a given configuration.
+pub async fn seeded_service_with(url: &str, config: ServiceConfig) -> Service {
     let database = Database::connect(url).await.expect("connect");
-    let service = Service::new(database, test_config(data_dir)).expect("service");
+    let service = Service::new(database, config).expect("service");
     server::demo::seed_users(&service).await.expect("users");
     let policies = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies");
     let imported = server::demo::import_policies(&service, &policies)
@@ -104,6 +131,11 @@ pub async fn in_process_router() -> (axum::Router, tempfile::TempDir) {
 
 /// Starts a server on 127.0.0.1:0 for each configured database.
 pub async fn servers() -> Vec<TestServer> {
+    servers_with(|_| {}).await
+}
+
+/// [`servers`] whose [`test_config`] is adjusted by `configure` first.
+pub async fn servers_with(configure: fn(&mut ServiceConfig)) -> Vec<TestServer> {
     let mut out = Vec::new();
     let probe = tempfile::tempdir().unwrap();
     for (index, url) in database_urls(probe.path()).await.into_iter().enumerate() {
@@ -114,7 +146,10 @@ pub async fn servers() -> Vec<TestServer> {
             url
         };
         let engine = Engine::from_url(&url).unwrap();
-        let service = seeded_service(&url, dir.path().join("data")).await;
+        let mut config = test_config(dir.path().join("data"));
+        configure(&mut config);
+        let service = seeded_service_with(&url, config).await;
+        let token = extra::runtime_token(&service, "test-runtime", None).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = server::web::leptos_options(dir.path(), addr);
@@ -128,6 +163,7 @@ pub async fn servers() -> Vec<TestServer> {
             url,
             service,
             dir,
+            token,
         });
     }
     out
@@ -218,6 +254,14 @@ impl Client {
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         (status, value)
+    }
+
+    /// `POST /v1/decisions` with a runtime token (`?pack=` in `query` when not empty).
+    pub async fn decide(&self, token: &str, query: &str, input: Value) -> (StatusCode, Value) {
+        let bearer = format!("Bearer {token}");
+        let path = format!("/v1/decisions{query}");
+        self.send_with("POST", &path, Some(input), &[("authorization", &bearer)])
+            .await
     }
 
     /// Sends a request and returns the raw body.
