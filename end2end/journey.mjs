@@ -307,6 +307,8 @@ export const governedJourney = {
       await openPack(approver.page, server.url);
       await approver.page.click('#acknowledge');
       await status(approver.page, /Acknowledged; 0 unacknowledged/);
+      // A fresh page: the acknowledgement reloads the panels, which would drop a half-typed comment.
+      await openPack(approver.page, server.url);
       let card = approver.page.locator('.approval', { hasText: candidate }).first();
       await card.locator('.what-you-sign').waitFor({ timeout: 15_000 });
       await card.locator('.signoff-comment').fill('pytest needs a ticket reference first.');
