@@ -27,6 +27,7 @@
 
 mod analysis;
 mod chain;
+mod cross_check;
 mod domain;
 mod hash;
 mod intersect;
@@ -41,6 +42,7 @@ use crate::decide::python::python_strip;
 use crate::decide::{block_unknown_servers, string_list, Outcome, Request, RequestBuf, RuleId};
 use crate::value::Value;
 use chain::{tokens, Chain, Rule, NONE};
+pub use cross_check::CrossCheck;
 use domain::Domain;
 use product::{Product, Walk};
 pub use report::{Cell, Decider, DecisionRegions, Exclusion, Region, RegionAction};

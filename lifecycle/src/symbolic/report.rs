@@ -81,8 +81,10 @@ pub struct Cell {
     pub after: Decider,
     /// A shortest input of the cell.
     pub example: String,
-    /// Earlier rules (on either side) that overlap the deciding patterns, so take inputs out
-    /// of this cell.
+    /// Earlier rules (on either side) that overlap the deciding patterns and decide otherwise
+    /// than this cell's rule on their side. The region is exactly the union, over its cells,
+    /// of the inputs that match the cell's patterns (every input, for a default) and none of
+    /// its excludes.
     pub excludes: Vec<Exclusion>,
     /// Whether more such rules may exist than are listed.
     pub excludes_truncated: bool,
@@ -147,7 +149,8 @@ fn decider(chain: &Chain, label: u32) -> Decider {
     }
 }
 
-/// The earlier rules of both sides overlapping a cell's deciding patterns.
+/// The earlier rules of both sides that overlap a cell's deciding patterns and decide
+/// otherwise.
 fn excludes(product: &Product, labels: (u32, u32), max: usize) -> (Vec<Exclusion>, bool) {
     let positives: Vec<&Rule> = [(0usize, labels.0), (1, labels.1)]
         .iter()
@@ -175,12 +178,18 @@ fn excludes(product: &Product, labels: (u32, u32), max: usize) -> (Vec<Exclusion
             continue;
         };
         let side_name = if side == 0 { "before" } else { "after" };
+        // An earlier rule deciding like this cell's rule moves inputs to a sibling cell of the
+        // same region; only rules deciding otherwise take inputs out of the region.
+        let decided = chain.outcome(label);
         let candidates = chain.compatible_rules(&prefix, open, label, SCAN_LIMIT * 2);
         let mut scanned = 0usize;
         for candidate in candidates {
             let Some(rule) = chain.rules.get(candidate as usize) else {
                 continue;
             };
+            if rule.outcome == decided {
+                continue;
+            }
             if let Some(known) = out
                 .iter_mut()
                 .find(|e| e.list == rule.list && *e.pattern == *rule.pattern)
@@ -240,24 +249,24 @@ fn cell_description(field: &str, before: &Decider, after: &Decider, cell: &Cell)
     text
 }
 
-/// Fillers for a star in a typical witness: what follows the deciding pattern's prefix in
-/// related rules' prefixes, then a few generic words.
+/// Fillers for a star in a typical witness: what follows the deciding pattern's literal
+/// prefix in related rules' prefixes, then a few generic words.
 fn fillers(product: &Product, rule: &Rule) -> Vec<String> {
     let prefix = parts(&rule.tokens).prefix;
     let mut out: Vec<String> = Vec::new();
-    for chain in &product.sides {
-        for candidate in chain.compatible_rules(&prefix, true, NONE, 64) {
-            let Some(other) = chain.rules.get(candidate as usize) else {
-                continue;
-            };
-            let head = parts(&other.tokens).prefix;
-            if head.len() > prefix.len() {
+    if !prefix.is_empty() {
+        for chain in &product.sides {
+            for candidate in chain.compatible_rules(&prefix, true, NONE, 64) {
+                let Some(other) = chain.rules.get(candidate as usize) else {
+                    continue;
+                };
+                let head = parts(&other.tokens).prefix;
                 let rest: String = head
                     .get(prefix.len()..)
                     .unwrap_or_default()
                     .iter()
                     .collect();
-                let word: String = rest
+                let word = rest
                     .split_whitespace()
                     .next()
                     .unwrap_or_default()
@@ -271,7 +280,9 @@ fn fillers(product: &Product, rule: &Rule) -> Vec<String> {
     out.truncate(9);
     let generic: &[&str] = match product.domain {
         Domain::NormalPath => &["app/config", "prod", "x"],
-        Domain::Stripped => &["init", "--help", "x"],
+        // A subcommand slot (`terraform *`) reads best with a subcommand.
+        Domain::Stripped if prefix.last() == Some(&' ') => &["init", "--help", "x"],
+        Domain::Stripped => &["--help", "x"],
         Domain::Any => &[],
     };
     out.extend(generic.iter().map(|s| (*s).to_owned()));
@@ -279,14 +290,16 @@ fn fillers(product: &Product, rule: &Rule) -> Vec<String> {
 }
 
 /// Replaces each star of `tokens` with `filler`, the way a person would write it: a word
-/// after a command gets a space, and a star after a `.` becomes a file extension.
+/// after a command gets a space, a star before a `.` is a file name and one after a `.` an
+/// extension.
 fn fill(domain: Domain, tokens: &[Token], filler: &str) -> String {
     let mut out = String::new();
-    for token in tokens {
+    for (at, token) in tokens.iter().enumerate() {
         match token {
-            Token::Star => match (domain, out.chars().last()) {
-                (Domain::NormalPath, Some('.')) => out.push_str("yaml"),
-                (Domain::Stripped, Some(prev))
+            Token::Star => match (domain, out.chars().last(), tokens.get(at + 1)) {
+                (Domain::NormalPath, Some('.'), _) => out.push_str("yaml"),
+                (Domain::NormalPath, _, Some(Token::Lit('.'))) => out.push_str("server"),
+                (Domain::Stripped, Some(prev), _)
                     if !crate::decide::python::is_python_space(prev)
                         && !filler.starts_with(' ') =>
                 {
@@ -301,9 +314,12 @@ fn fill(domain: Domain, tokens: &[Token], filler: &str) -> String {
     out
 }
 
+/// Typical inputs: the first cells' deciding patterns with their stars filled, checked against
+/// the automaton. One per cell first, so the examples show the region's variety.
 fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut candidates: Vec<Vec<String>> = Vec::new();
     for cell in kind.cells.iter().take(16) {
+        let mut texts = Vec::new();
         for (side, label) in [(1usize, cell.labels.1), (0, cell.labels.0)] {
             let Some(rule) = product
                 .sides
@@ -316,18 +332,34 @@ fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) 
                 continue;
             }
             for filler in fillers(product, rule) {
-                if out.len() >= max {
-                    return out;
-                }
-                let text = fill(product.domain, &rule.tokens, &filler);
-                if taken.contains(&text) || out.contains(&text) {
-                    continue;
-                }
-                if let Walk::At(id) = product.walk(&text) {
-                    if product.outcomes(id) == Some((kind.before, kind.after)) {
-                        out.push(text);
-                    }
-                }
+                texts.push(fill(product.domain, &rule.tokens, &filler));
+            }
+        }
+        candidates.push(texts);
+    }
+    let mut out: Vec<String> = Vec::new();
+    let fits = |text: &String, out: &[String]| {
+        !taken.contains(text)
+            && !out.contains(text)
+            && matches!(product.walk(text), Walk::At(id)
+                if product.outcomes(id) == Some((kind.before, kind.after)))
+    };
+    // First pass: one per cell; second pass: the rest in order.
+    for texts in &candidates {
+        if out.len() >= max {
+            return out;
+        }
+        if let Some(text) = texts.iter().find(|t| fits(t, &out)) {
+            out.push(text.clone());
+        }
+    }
+    for texts in &candidates {
+        for text in texts {
+            if out.len() >= max {
+                return out;
+            }
+            if fits(text, &out) {
+                out.push(text.clone());
             }
         }
     }
