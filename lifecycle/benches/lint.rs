@@ -4,7 +4,6 @@
 //!
 //! Run with `cargo bench -p lifecycle --bench lint -- --warm-up-time 1 --measurement-time 3`.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -12,37 +11,10 @@ use lifecycle::diff::decision_impact;
 use lifecycle::digest::policy_digest;
 use lifecycle::lint::{lint_report, lint_source};
 
-const BASELINE: &str =
-    include_str!("../tests/fixtures/reference/policies/cavra-ai-agent-baseline/policy.yaml");
+#[path = "support/packs.rs"]
+mod packs;
 
-/// A 10 000-pattern pack as YAML text, spread over the five evaluated lists.
-fn generated_yaml() -> String {
-    let mut text = String::from(
-        "metadata:\n  id: cavra-generated\n  title: Generated\n  description: 10k rules\n  version: 0.1.0\n",
-    );
-    let mut list = |section: &str, field: &str, count: usize, pattern: &dyn Fn(usize) -> String| {
-        let _ = writeln!(text, "{section}:");
-        let _ = writeln!(text, "  {field}:");
-        for i in 0..count {
-            let _ = writeln!(text, "    - \"{}\"", pattern(i));
-        }
-    };
-    list("filesystem", "block_read", 4000, &|i| {
-        format!("svc{i}/**/secret{i}.*")
-    });
-    list("commands", "block", 3000, &|i| format!("tool{i} deploy*"));
-    // A second mapping key for each section would be a duplicate; append lists under them.
-    text = text.replace(
-        "commands:\n",
-        "  block_write:\n    - \"infra/**/main.tf\"\ncommands:\n",
-    );
-    let mut allow = String::from("  allow:\n");
-    for i in 0..3000 {
-        let _ = writeln!(allow, "    - \"tool{i} status*\"");
-    }
-    text.push_str(&allow);
-    text
-}
+use packs::{generated_yaml, BASELINE};
 
 fn bench(c: &mut Criterion) {
     let generated = generated_yaml();

@@ -48,7 +48,7 @@ pub mod path;
 pub mod python;
 pub mod request;
 
-pub use compile::{string_list, CompiledPolicy, PATTERN_LISTS};
+pub use compile::{block_unknown_servers, string_list, CompiledPolicy, PATTERN_LISTS};
 pub use outcome::{ApproverGroup, CavraDecision, Decision, Outcome, RuleId, Severity};
 pub use request::{Request, RequestBuf};
 

@@ -21,5 +21,6 @@ pub mod plan;
 pub mod replay;
 pub mod schema;
 pub mod sections;
+pub mod symbolic;
 pub mod time;
 pub mod value;

@@ -1,6 +1,6 @@
 //! JSON Schemas (draft 2020-12, generated with `schemars`) for every document this crate
 //! writes: the lifecycle artifacts, the plan, the export map, readiness packets and results,
-//! dry-run reports and the diff reports.
+//! dry-run reports and the diff reports (semantic, probe impact, symbolic regions).
 //!
 //! `lifecycle/schemas/*.json` holds the generated files; the `schema_sync` test fails when they
 //! drift from the types (regenerate with `UPDATE_SCHEMAS=1 cargo test -p lifecycle --test
@@ -15,6 +15,7 @@ use crate::plan::{
     ApprovalWorkflow, AuthoringUiContract, ExportMap, LifecyclePlan, LintReportDoc, RollbackPlan,
     ShadowModePlan, VersionManifest,
 };
+use crate::symbolic::DecisionRegions;
 
 fn schema<T: JsonSchema>() -> serde_json::Value {
     serde_json::to_value(schema_for!(T)).unwrap_or(serde_json::Value::Null)
@@ -62,6 +63,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "policy-decision-impact.schema.json",
             schema::<DecisionImpact>(),
+        ),
+        (
+            "policy-decision-regions.schema.json",
+            schema::<DecisionRegions>(),
         ),
     ]
 }

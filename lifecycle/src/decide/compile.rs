@@ -102,6 +102,14 @@ pub fn string_list(policy: &Value, section: &str, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// CAVRA's `bool(mcp.block_unknown_servers)`, true when absent.
+pub fn block_unknown_servers(policy: &Value) -> bool {
+    policy
+        .get("mcp")
+        .and_then(|mcp| mcp.get("block_unknown_servers"))
+        .is_none_or(Value::truthy)
+}
+
 impl CompiledPolicy {
     /// Compiles a loaded policy (the value CAVRA would evaluate). Never fails: sections of the
     /// wrong type count as empty, where CAVRA would crash.
@@ -163,10 +171,7 @@ impl CompiledPolicy {
             servers.dedup();
             servers
         };
-        let block_unknown_servers = policy
-            .get("mcp")
-            .and_then(|mcp| mcp.get("block_unknown_servers"))
-            .is_none_or(Value::truthy);
+        let block_unknown_servers = block_unknown_servers(policy);
         CompiledPolicy {
             block_read: list(
                 "filesystem",

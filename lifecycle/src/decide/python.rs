@@ -78,7 +78,12 @@ pub fn value_str(value: &Value) -> Cow<'_, str> {
 /// Python `str.strip()` with no argument: Unicode whitespace plus the ASCII separators
 /// U+001C..U+001F, which Python counts as whitespace and Rust does not.
 pub fn python_strip(text: &str) -> &str {
-    text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+    text.trim_matches(is_python_space)
+}
+
+/// Whether Python's `str.isspace()` holds for `c`: Unicode whitespace plus U+001C..U+001F.
+pub fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// Python truthiness of a JSON value.

@@ -20,6 +20,8 @@ mod packet_readiness;
 mod plan_golden;
 mod plan_invalid;
 mod schema_sync;
+mod symbolic_props;
+mod symbolic_regions;
 
 /// With `autotests = false` cargo compiles only this binary: a test file left in `tests/`, or a
 /// module file under `tests/it/` that no `mod` line above names, would silently never run.

@@ -83,7 +83,7 @@ pub enum PolicyCommand {
     /// Print the content digest of packs (after the inherits merge).
     #[command(after_long_help = digest::DIGEST_HELP)]
     Digest(DigestArgs),
-    /// Compare two packs: semantic diff, decision impact and text diff.
+    /// Compare two packs: semantic diff, exact decision regions and text diff.
     #[command(after_long_help = diff::DIFF_HELP)]
     Diff(DiffArgs),
     /// Decide one request against a pack.

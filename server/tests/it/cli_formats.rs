@@ -269,8 +269,21 @@ fn diff_outputs() {
     ]);
     assert_exit(&out, 0);
     let diff: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(diff["schema_version"], "cavra-lifecycle.policy-diff.v1");
-    assert!(diff["decision_impact"]["flip_count"].as_u64().unwrap() > 0);
+    assert_eq!(diff["schema_version"], "cavra-lifecycle.policy-diff.v2");
+    let regions = &diff["decision_regions"];
+    assert_eq!(
+        regions["schema_version"],
+        "cavra-lifecycle.decision-regions.v1"
+    );
+    assert_eq!(regions["complete"], true);
+    assert!(regions["region_count"].as_u64().unwrap() > 0);
+    let check = &diff["cross_check"];
+    assert!(check["flips"].as_u64().unwrap() > 0);
+    assert_eq!(check["disagreements"], serde_json::json!([]));
+    assert_eq!(
+        check["flips"].as_u64().unwrap(),
+        check["in_regions"].as_u64().unwrap() + check["other_spellings"].as_u64().unwrap()
+    );
     insta::assert_json_snapshot!("diff_json_semantic", diff["semantic_diff"]);
     let out = run(&[
         "policy",
@@ -293,6 +306,60 @@ fn diff_outputs() {
     ]);
     assert_exit(&out, 0);
     assert!(out.stdout.contains("no semantic changes"));
+}
+
+/// Issue 17's example: widening `terraform plan*` to `terraform *` is one exact region, named
+/// by its patterns, with a readable example, instead of a count of probe requests.
+#[test]
+fn diff_reports_the_exact_region_of_a_widened_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = read(repo().join("policies/cavra-ai-agent-baseline/policy.yaml"));
+    let new = old.replace("\"terraform plan*\"", "\"terraform *\"");
+    let (old_path, new_path) = (dir.path().join("old.yaml"), dir.path().join("new.yaml"));
+    std::fs::write(&old_path, &old).unwrap();
+    std::fs::write(&new_path, &new).unwrap();
+    let args = [
+        "policy",
+        "diff",
+        "--from-file",
+        old_path.to_str().unwrap(),
+        "--to-file",
+        new_path.to_str().unwrap(),
+    ];
+    let out = run(&args);
+    assert_exit(&out, 0);
+    assert!(
+        out.stdout.contains(
+            "decision regions (exact): 1 region\n  execute_command requested_operation: \
+             require_approval -> allow (infinite, 1 cell)\n    · matches `terraform *` (after: \
+             commands.allow), not `terraform apply*` (commands.block), not `terraform fmt*` \
+             (before: commands.allow), not `terraform validate*` (before: commands.allow), not \
+             `terraform plan*` (before: commands.allow); e.g. \"terraform x\"\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("no disagreement"), "{}", out.stdout);
+    let mut failing = args.to_vec();
+    failing.push("--fail-on-impact");
+    assert_exit(&run(&failing), 1);
+    // The same file on both sides: no region, and the gate passes.
+    let same = [
+        "policy",
+        "diff",
+        "--from-file",
+        new_path.to_str().unwrap(),
+        "--to-file",
+        new_path.to_str().unwrap(),
+        "--fail-on-impact",
+        "--no-cross-check",
+    ];
+    let out = run(&same);
+    assert_exit(&out, 0);
+    assert!(out
+        .stdout
+        .contains("decision regions (exact): none, no request changes outcome"));
+    assert!(!out.stdout.contains("probe cross-check"));
 }
 
 #[test]
