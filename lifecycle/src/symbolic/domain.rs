@@ -55,6 +55,9 @@ const STRIP_TEXT: DomState = 1;
 const STRIP_SPACE: DomState = 2;
 
 impl Domain {
+    /// An upper bound on any domain's live states (they are numbered from 0).
+    pub(super) const STATES: usize = 5;
+
     /// The start state.
     pub(super) fn start(self) -> DomState {
         0

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::chain::{Chain, Rule, Token};
+use super::chain::{Chain, Futures, Rule, Token};
 use super::domain::{Domain, Input, DEAD, PYTHON_SPACES};
 use crate::decide::{Outcome, RuleId};
 
@@ -57,7 +57,7 @@ pub(super) fn parts(tokens: &[Token]) -> Parts {
     }
 }
 
-fn single(tokens: &[Token]) -> Chain {
+fn single(tokens: &[Token], futures: &mut Futures) -> Chain {
     Chain::new(
         vec![Rule {
             pattern: Arc::from(""),
@@ -69,6 +69,7 @@ fn single(tokens: &[Token]) -> Chain {
             text_id: 0,
         }],
         (Outcome::Allow, RuleId::CommandsAllow),
+        futures,
     )
 }
 
@@ -101,7 +102,8 @@ fn candidate(patterns: &[&[Token]]) -> Option<String> {
 
 /// Whether some input of `domain` matches every pattern (`None`: undecided within the budget).
 pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> {
-    let mut chains: Vec<Chain> = patterns.iter().map(|t| single(t)).collect();
+    let mut futures = Futures::default();
+    let mut chains: Vec<Chain> = patterns.iter().map(|t| single(t, &mut futures)).collect();
     if let Some(text) = candidate(patterns) {
         if domain.contains(&text) && chains.iter().all(|c| c.decide(&text) == 0) {
             return Some(true);
@@ -121,12 +123,7 @@ pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> 
         }
         let (&dom, rest) = state.split_first()?;
         let dom = u8::try_from(dom).unwrap_or(DEAD);
-        if domain.accepts(dom)
-            && rest
-                .iter()
-                .zip(&chains)
-                .all(|(s, c)| c.state(*s).is_some_and(|s| s.label == 0))
-        {
+        if domain.accepts(dom) && rest.iter().zip(&chains).all(|(s, c)| c.label_of(*s) == 0) {
             return Some(true);
         }
         if rest.contains(&super::chain::DEAD_STATE) {
@@ -134,10 +131,8 @@ pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> 
         }
         let mut listed: Vec<char> = domain.listed().to_vec();
         for (s, chain) in rest.iter().zip(chains.iter_mut()) {
-            chain.expand(*s);
-            if let Some(entry) = chain.state(*s) {
-                listed.extend(entry.listed.iter().copied());
-            }
+            chain.expand(*s, &mut futures);
+            listed.extend_from_slice(chain.listed_of(*s));
         }
         listed.sort_unstable();
         listed.dedup();
