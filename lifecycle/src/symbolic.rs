@@ -42,7 +42,7 @@ use crate::decide::path::normalize_path;
 use crate::decide::python::python_strip;
 use crate::decide::{block_unknown_servers, string_list, Outcome, Request, RequestBuf, RuleId};
 use crate::value::Value;
-use chain::{tokens, Chain, Futures, Rule, NONE};
+use chain::{tokens, Chain, Rule, NONE};
 pub use cross_check::CrossCheck;
 use domain::Domain;
 use product::Product;
@@ -196,12 +196,7 @@ impl ActionSpec {
         }
     }
 
-    fn chain(
-        &self,
-        policy: &Value,
-        texts: &mut HashMap<String, u32>,
-        futures: &mut Futures,
-    ) -> Chain {
+    fn chain(&self, policy: &Value, texts: &mut HashMap<String, u32>) -> Chain {
         let mut rules = Vec::new();
         for list in self.lists {
             for (index, pattern) in string_list(policy, list.section, list.key)
@@ -221,7 +216,7 @@ impl ActionSpec {
                 });
             }
         }
-        Chain::new(rules, self.default(policy), futures)
+        Chain::new(rules, self.default(policy))
     }
 
     /// The text of `request` this action type decides on.
@@ -329,19 +324,16 @@ impl RegionAnalysis {
         let mut summaries = Vec::new();
         for spec in &ACTIONS {
             let mut texts = HashMap::new();
-            let mut futures = Futures::default();
-            let old = spec.chain(before, &mut texts, &mut futures);
-            let new = spec.chain(after, &mut texts, &mut futures);
+            let old = spec.chain(before, &mut texts);
+            let new = spec.chain(after, &mut texts);
             let mut sides = [old, new];
             let budget = options.state_budget;
             let (kinds, complete, states) = if sides[0].same_decisions(&sides[1]) {
                 (Vec::new(), true, 0)
-            } else if let Some((kinds, pairs)) =
-                sets::explore(spec.domain, &mut sides, &mut futures, budget)
-            {
+            } else if let Some((kinds, pairs)) = sets::explore(spec.domain, &mut sides, budget) {
                 (kinds, true, pairs)
             } else {
-                let product = Product::explore(spec.domain, sides, futures, budget);
+                let product = Product::explore(spec.domain, sides, budget);
                 let kinds = analysis::summarise(&product);
                 let (complete, states) = (product.complete, product.nodes.len());
                 sides = product.into_sides();
@@ -490,22 +482,18 @@ mod tests {
     /// Runs both explorations on every action type; the set one may decline.
     fn engines_agree(before: &Value, after: &Value) -> Result<(), TestCaseError> {
         for spec in &ACTIONS {
-            let chains = |futures: &mut Futures| {
+            let chains = || {
                 let mut texts = HashMap::new();
                 [
-                    spec.chain(before, &mut texts, futures),
-                    spec.chain(after, &mut texts, futures),
+                    spec.chain(before, &mut texts),
+                    spec.chain(after, &mut texts),
                 ]
             };
-            let mut futures = Futures::default();
-            let mut sides = chains(&mut futures);
-            let Some((fast, _)) = sets::explore(spec.domain, &mut sides, &mut futures, 100_000)
-            else {
+            let mut sides = chains();
+            let Some((fast, _)) = sets::explore(spec.domain, &mut sides, 100_000) else {
                 continue;
             };
-            let mut futures = Futures::default();
-            let sides = chains(&mut futures);
-            let product = Product::explore(spec.domain, sides, futures, 100_000);
+            let product = Product::explore(spec.domain, chains(), 100_000);
             prop_assert!(product.complete);
             let slow = analysis::summarise(&product);
             prop_assert_eq!(summary(&fast), summary(&slow), "{}", spec.action_type);

@@ -88,8 +88,8 @@ struct ChainState {
     node: u32,
     /// The deciding rule, or [`NONE`] for the default.
     label: u32,
-    /// The id of the state's future (see [`Futures`]), or [`NONE`] when too large to list.
-    future: u32,
+    /// A hash of the state's future (see `future_list`); 0 when too large to list.
+    future: u64,
     /// `positions[positions_at..positions_at + positions_len]`.
     positions_at: u32,
     positions_len: u32,
@@ -141,10 +141,6 @@ pub(super) struct Chain {
     expand_scratch: Vec<u32>,
 }
 
-/// Futures of chain states, as `(outcome, text id, progress)` lists, interned to ids shared by
-/// both sides of a comparison.
-pub(super) type Futures = FxHashMap<Box<[(Outcome, u32, u32)]>, u32>;
-
 /// Marks a pending rule's progress in a state's future.
 const PENDING: u32 = 1 << 31;
 
@@ -156,11 +152,7 @@ pub(super) const DEAD_STATE: u32 = 0;
 
 impl Chain {
     /// Builds the NFA and the start state (state 1; state 0 is the dead state).
-    pub(super) fn new(
-        rules: Vec<Rule>,
-        default: (Outcome, RuleId),
-        futures: &mut Futures,
-    ) -> Chain {
+    pub(super) fn new(rules: Vec<Rule>, default: (Outcome, RuleId)) -> Chain {
         let mut chain = Chain {
             rules,
             default,
@@ -213,7 +205,7 @@ impl Chain {
                 }
             }
         }
-        chain.intern(NONE, &[], futures);
+        chain.intern(NONE, &[]);
         let mut start = Vec::new();
         if let Some(root) = chain.nodes.first() {
             for &position in &root.starts {
@@ -222,7 +214,7 @@ impl Chain {
         }
         start.sort_unstable();
         start.dedup();
-        chain.intern(0, &start, futures);
+        chain.intern(0, &start);
         chain
     }
 
@@ -365,17 +357,23 @@ impl Chain {
         exact.min(tail)
     }
 
-    /// The id of the future of `(node, positions)`: `(outcome, text id, progress)` in chain
+    /// The future of `(node, positions)` into `out`: `(outcome, text id, progress)` in chain
     /// order for the alive tail positions (progress = offset in the tail) and the rules still
-    /// pending in the trie below (progress = [`PENDING`] + depth consumed). [`NONE`] when the
-    /// trie below is too large to list.
-    fn future(&mut self, node: u32, positions: &[u32], futures: &mut Futures) -> u32 {
-        let mut items = std::mem::take(&mut self.future_scratch);
+    /// pending in the trie below (progress = [`PENDING`] + depth consumed). False when the
+    /// trie below is too large to list. Two states with equal futures decide every
+    /// continuation alike, whichever chain they belong to.
+    fn future_list(
+        &self,
+        node: u32,
+        positions: &[u32],
+        items: &mut Vec<(u32, u32)>,
+        out: &mut Vec<(Outcome, u32, u32)>,
+    ) -> bool {
         items.clear();
+        out.clear();
         if node != NONE {
             if self.subtree.get(node as usize).copied().unwrap_or(0) > FUTURE_LIMIT {
-                self.future_scratch = items;
-                return NONE;
+                return false;
             }
             let depth = self.depth.get(node as usize).copied().unwrap_or(0);
             if let Some(entry) = self.nodes.get(node as usize) {
@@ -397,26 +395,56 @@ impl Chain {
             items.push((owner, offset));
         }
         items.sort_unstable();
-        let mut list = std::mem::take(&mut self.future_list);
-        list.clear();
-        list.extend(items.iter().map(|&(rule, progress)| {
+        out.extend(items.iter().map(|&(rule, progress)| {
             let (outcome, text) = self
                 .rules
                 .get(rule as usize)
                 .map_or((self.default.0, NONE), |r| (r.outcome, r.text_id));
             (outcome, text, progress)
         }));
-        self.future_scratch = items;
-        let id = match futures.get(list.as_slice()) {
-            Some(&id) => id,
-            None => {
-                let id = u32::try_from(futures.len()).unwrap_or(NONE);
-                futures.insert(list.as_slice().into(), id);
-                id
+        true
+    }
+
+    /// A hash of the future of `(node, positions)`, never 0; 0 when it cannot be listed.
+    fn future_hash(&mut self, node: u32, positions: &[u32]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut items = std::mem::take(&mut self.future_scratch);
+        let mut list = std::mem::take(&mut self.future_list);
+        let listed = self.future_list(node, positions, &mut items, &mut list);
+        let hash = if listed {
+            let mut hasher = super::hash::FxHasher::default();
+            for (outcome, text, progress) in &list {
+                (*outcome as u8).hash(&mut hasher);
+                text.hash(&mut hasher);
+                progress.hash(&mut hasher);
             }
+            hasher.finish().max(1)
+        } else {
+            0
         };
+        self.future_scratch = items;
         self.future_list = list;
-        id
+        hash
+    }
+
+    /// Whether `state` here and `theirs` in `other` have the same (listable) future.
+    pub(super) fn same_future(&self, state: u32, other: &Chain, theirs: u32) -> bool {
+        let mine = self.states.get(state as usize).map_or(0, |s| s.future);
+        let other_hash = other.states.get(theirs as usize).map_or(0, |s| s.future);
+        if mine == 0 || mine != other_hash {
+            return false;
+        }
+        // Equal hashes: compare the lists themselves.
+        let (Some(a), Some(b)) = (
+            self.states.get(state as usize),
+            other.states.get(theirs as usize),
+        ) else {
+            return false;
+        };
+        let (mut items, mut mine_list, mut their_list) = (Vec::new(), Vec::new(), Vec::new());
+        self.future_list(a.node, self.positions_of(a), &mut items, &mut mine_list)
+            && other.future_list(b.node, other.positions_of(b), &mut items, &mut their_list)
+            && mine_list == their_list
     }
 
     fn key_hash(node: u32, positions: &[u32]) -> u64 {
@@ -434,7 +462,7 @@ impl Chain {
             .unwrap_or_default()
     }
 
-    fn intern(&mut self, node: u32, positions: &[u32], futures: &mut Futures) -> u32 {
+    fn intern(&mut self, node: u32, positions: &[u32]) -> u32 {
         if node == NONE && positions.is_empty() && !self.states.is_empty() {
             return DEAD_STATE;
         }
@@ -481,7 +509,7 @@ impl Chain {
         }
         self.listed.truncate(kept);
         self.targets.resize(self.listed.len(), NONE);
-        let future = self.future(node, positions, futures);
+        let future = self.future_hash(node, positions);
         let positions_at = u32::try_from(self.positions.len()).unwrap_or(NONE);
         self.positions.extend_from_slice(positions);
         let id = u32::try_from(self.states.len()).unwrap_or(NONE);
@@ -510,7 +538,7 @@ impl Chain {
     }
 
     /// Computes the transitions of `state` (once).
-    pub(super) fn expand(&mut self, state: u32, futures: &mut Futures) {
+    pub(super) fn expand(&mut self, state: u32) {
         let Some(&entry) = self.states.get(state as usize) else {
             return;
         };
@@ -528,19 +556,19 @@ impl Chain {
             let target = if n == entry.node && next == positions {
                 state
             } else {
-                self.intern(n, &next, futures)
+                self.intern(n, &next)
             };
             if let Some(slot) = self.targets.get_mut(at) {
                 *slot = target;
             }
         }
         let n = self.step(entry.node, &positions, Some('\n'), &mut next);
-        let newline = self.intern(n, &next, futures);
+        let newline = self.intern(n, &next);
         let n = self.step(entry.node, &positions, None, &mut next);
         let other = if n == entry.node && next == positions {
             state
         } else {
-            self.intern(n, &next, futures)
+            self.intern(n, &next)
         };
         self.scratch = next;
         self.expand_scratch = positions;
@@ -578,12 +606,6 @@ impl Chain {
     #[inline]
     pub(super) fn label_of(&self, state: u32) -> u32 {
         self.states.get(state as usize).map_or(NONE, |s| s.label)
-    }
-
-    /// The future id of `state` ([`NONE`]: not comparable).
-    #[inline]
-    pub(super) fn future_of(&self, state: u32) -> u32 {
-        self.states.get(state as usize).map_or(NONE, |s| s.future)
     }
 
     /// The characters `state` lists (sorted, without `\n`).
@@ -732,11 +754,7 @@ mod tests {
                 text_id: index as u32,
             })
             .collect();
-        Chain::new(
-            rules,
-            (Outcome::Allow, RuleId::CommandsAllow),
-            &mut Futures::default(),
-        )
+        Chain::new(rules, (Outcome::Allow, RuleId::CommandsAllow))
     }
 
     #[test]
@@ -763,7 +781,6 @@ mod tests {
     #[test]
     fn expanded_dfa_agrees_with_simulation() {
         let mut chain = chain(&["terraform plan*", "terraform *", "**/id_rsa", "*.pem"]);
-        let mut futures = Futures::default();
         for text in [
             "terraform plan x",
             "terraform x",
@@ -774,7 +791,7 @@ mod tests {
         ] {
             let mut state = 1;
             for c in text.chars() {
-                chain.expand(state, &mut futures);
+                chain.expand(state);
                 let listed = chain.listed_of(state).contains(&c) || c == '\n';
                 state = chain.next(state, listed.then_some(c));
             }

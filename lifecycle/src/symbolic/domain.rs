@@ -55,8 +55,14 @@ const STRIP_TEXT: DomState = 1;
 const STRIP_SPACE: DomState = 2;
 
 impl Domain {
-    /// An upper bound on any domain's live states (they are numbered from 0).
-    pub(super) const STATES: usize = 5;
+    /// How many live states the domain has (numbered from 0; [`DEAD`] apart).
+    pub(super) fn states(self) -> usize {
+        match self {
+            Domain::NormalPath => 5,
+            Domain::Stripped => 3,
+            Domain::Any => 1,
+        }
+    }
 
     /// The start state.
     pub(super) fn start(self) -> DomState {

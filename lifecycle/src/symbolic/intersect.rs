@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::chain::{Chain, Futures, Rule, Token};
+use super::chain::{Chain, Rule, Token};
 use super::domain::{Domain, Input, DEAD, PYTHON_SPACES};
 use crate::decide::{Outcome, RuleId};
 
@@ -57,7 +57,7 @@ pub(super) fn parts(tokens: &[Token]) -> Parts {
     }
 }
 
-fn single(tokens: &[Token], futures: &mut Futures) -> Chain {
+fn single(tokens: &[Token]) -> Chain {
     Chain::new(
         vec![Rule {
             pattern: Arc::from(""),
@@ -69,7 +69,6 @@ fn single(tokens: &[Token], futures: &mut Futures) -> Chain {
             text_id: 0,
         }],
         (Outcome::Allow, RuleId::CommandsAllow),
-        futures,
     )
 }
 
@@ -102,8 +101,7 @@ fn candidate(patterns: &[&[Token]]) -> Option<String> {
 
 /// Whether some input of `domain` matches every pattern (`None`: undecided within the budget).
 pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> {
-    let mut futures = Futures::default();
-    let mut chains: Vec<Chain> = patterns.iter().map(|t| single(t, &mut futures)).collect();
+    let mut chains: Vec<Chain> = patterns.iter().map(|t| single(t)).collect();
     if let Some(text) = candidate(patterns) {
         if domain.contains(&text) && chains.iter().all(|c| c.decide(&text) == 0) {
             return Some(true);
@@ -131,7 +129,7 @@ pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> 
         }
         let mut listed: Vec<char> = domain.listed().to_vec();
         for (s, chain) in rest.iter().zip(chains.iter_mut()) {
-            chain.expand(*s, &mut futures);
+            chain.expand(*s);
             listed.extend_from_slice(chain.listed_of(*s));
         }
         listed.sort_unstable();

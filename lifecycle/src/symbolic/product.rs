@@ -9,7 +9,7 @@
 //! reach its label lies on a cycle or leaves through "any other character" — both read off the
 //! explored graph.
 
-use super::chain::{Chain, Futures, NONE};
+use super::chain::{Chain, NONE};
 use super::domain::{DomState, Domain, Input, DEAD, PYTHON_SPACES};
 use super::hash::FxHashMap;
 use crate::decide::Outcome;
@@ -60,8 +60,6 @@ pub(super) struct Product {
     index: FxHashMap<u64, u32>,
     /// Reused buffer for a state's listed characters.
     scratch: Vec<char>,
-    /// The chains' interned futures.
-    pub(super) futures: Futures,
     /// `edges[edge_start[i]..edge_start[i + 1]]` leave node `i`.
     pub(super) edge_start: Vec<u32>,
     pub(super) edges: Vec<(Symbol, u32)>,
@@ -93,16 +91,10 @@ pub(super) const READABLE: &str = "xyzabcdefghijklmnopqrstuvw0123456789_-";
 
 impl Product {
     /// Explores the product of `before` and `after` over `domain`, up to `budget` states.
-    pub(super) fn explore(
-        domain: Domain,
-        sides: [Chain; 2],
-        futures: Futures,
-        budget: usize,
-    ) -> Product {
+    pub(super) fn explore(domain: Domain, sides: [Chain; 2], budget: usize) -> Product {
         let mut product = Product {
             domain,
             sides,
-            futures,
             nodes: Vec::new(),
             index: FxHashMap::default(),
             scratch: Vec::new(),
@@ -150,8 +142,7 @@ impl Product {
         if before.default.0 != after.default.0 {
             return false;
         }
-        let future = before.future_of(node.before);
-        future != NONE && future == after.future_of(node.after)
+        before.same_future(node.before, after, node.after)
     }
 
     /// The characters `node` lists (its chains' and its domain's).
@@ -199,8 +190,8 @@ impl Product {
     }
 
     fn expand(&mut self, id: u32, node: Node) {
-        self.sides[0].expand(node.before, &mut self.futures);
-        self.sides[1].expand(node.after, &mut self.futures);
+        self.sides[0].expand(node.before);
+        self.sides[1].expand(node.after);
         let mut listed = std::mem::take(&mut self.scratch);
         self.listed_into(node, &mut listed);
         self.edge(id, node, Symbol::Other);

@@ -14,14 +14,15 @@
 use std::collections::BTreeMap;
 
 use super::analysis::{CellSummary, KindSummary};
-use super::chain::{Chain, Futures, NONE};
+use super::chain::{Chain, NONE};
 use super::domain::{DomState, Domain, Input, DEAD, PYTHON_SPACES};
 use super::hash::FxHashMap;
 use super::product::{slot, Symbol, NO_KIND, READABLE};
 use crate::decide::Outcome;
 
-/// Largest small side, in chain states, worth expanding up front.
-const SMALL_CHAIN: usize = 128;
+/// Largest small side, in chain states, worth expanding up front (a pack of a few dozen rules
+/// has a few hundred: long literal command prefixes are one trie state per character).
+const SMALL_CHAIN: usize = 512;
 
 /// One pair reached, with how it was first reached.
 #[derive(Debug, Clone, Copy)]
@@ -55,13 +56,13 @@ impl Small {
 }
 
 /// Expands every state of `chain` reachable from its start, if there are at most `cap`.
-fn expand_all(chain: &mut Chain, futures: &mut Futures, cap: usize) -> bool {
+fn expand_all(chain: &mut Chain, cap: usize) -> bool {
     let mut at = 0u32;
     while (at as usize) < chain.state_count() {
         if chain.state_count() > cap {
             return false;
         }
-        chain.expand(at, futures);
+        chain.expand(at);
         at += 1;
     }
     chain.state_count() <= cap
@@ -72,19 +73,18 @@ fn expand_all(chain: &mut Chain, futures: &mut Futures, cap: usize) -> bool {
 pub(super) fn explore(
     domain: Domain,
     sides: &mut [Chain; 2],
-    futures: &mut Futures,
     budget: usize,
 ) -> Option<(Vec<KindSummary>, usize)> {
-    let small_side = if expand_all(&mut sides[0], futures, SMALL_CHAIN) {
+    let small_side = if expand_all(&mut sides[0], SMALL_CHAIN) {
         0
-    } else if expand_all(&mut sides[1], futures, SMALL_CHAIN) {
+    } else if expand_all(&mut sides[1], SMALL_CHAIN) {
         1
     } else {
         return None;
     };
     let small = Small {
         count: sides[small_side].state_count(),
-        domain_states: Domain::STATES,
+        domain_states: domain.states(),
     };
     let words = small.len().div_ceil(64);
     let [first, second] = sides;
@@ -131,11 +131,7 @@ pub(super) fn explore(
         }
     };
     let prunable = |d: DomState, s: u32, l: u32, small_chain: &Chain, large_chain: &Chain| {
-        if d == DEAD {
-            return true;
-        }
-        let future = small_chain.future_of(s);
-        same_default && future != NONE && future == large_chain.future_of(l)
+        d == DEAD || (same_default && small_chain.same_future(s, large_chain, l))
     };
     let start_dom = domain.start();
     if prunable(start_dom, 1, 1, small_chain, large_chain) {
@@ -218,7 +214,7 @@ pub(super) fn explore(
             {
                 group_end += 1;
             }
-            large_chain.expand(large, futures);
+            large_chain.expand(large);
             // The characters anyone in the group lists.
             listed.clear();
             listed.extend_from_slice(large_chain.listed_of(large));
@@ -262,16 +258,11 @@ pub(super) fn explore(
                     Symbol::OtherSpace => (None, Input::Other { space: true }),
                 };
                 let next_large = large_chain.next(large, chain_input);
-                large_chain.expand(next_large, futures);
-                let large_future = large_chain.future_of(next_large);
+                large_chain.expand(next_large);
                 for &(r, d, s, from_kind) in &group {
                     let next_dom = domain.step(d, input);
                     let next_small = small_chain.next(s, chain_input);
-                    if next_dom == DEAD
-                        || (same_default
-                            && large_future != NONE
-                            && large_future == small_chain.future_of(next_small))
-                    {
+                    if prunable(next_dom, next_small, next_large, small_chain, large_chain) {
                         continue;
                     }
                     let index = small.index(next_dom, next_small);
