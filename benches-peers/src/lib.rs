@@ -7,6 +7,8 @@
 //! block lists win over allow lists, in the evaluator's order. The corpus uses normalised paths
 //! and already-stripped operations, so the peers need no path normalisation or `strip()`.
 
+pub mod realistic;
+
 use std::str::FromStr as _;
 
 use lifecycle::decide::{CompiledPolicy, Request, RequestBuf};
@@ -415,5 +417,24 @@ mod tests {
         }
         // The corpus exercises every rule of the baseline pack.
         assert_eq!(seen.len(), 12, "{seen:?}");
+    }
+
+    #[test]
+    fn the_three_engines_agree_on_the_realistic_corpus() {
+        let pack = baseline();
+        let compiled = CompiledPolicy::from_value(&pack);
+        let mut rego = rego_engine(&pack).unwrap();
+        let cedar = CedarEngine::new(&pack).unwrap();
+        for request in realistic::realistic_corpus(2000) {
+            let (decision, rule) = ours(&compiled, &request.as_request());
+            let (rd, rr) = rego_decide(&mut rego, &rego_input(&request)).unwrap();
+            assert_eq!(
+                (rd.as_str(), rr.as_str()),
+                (decision, rule),
+                "regorus on {request:?}"
+            );
+            let cedar_answer = cedar.decide(&cedar_request(&request).unwrap());
+            assert_eq!(cedar_answer, Some((decision, rule)), "cedar on {request:?}");
+        }
     }
 }

@@ -33,6 +33,7 @@ mod hash;
 mod intersect;
 mod product;
 mod report;
+mod sets;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ use crate::value::Value;
 use chain::{tokens, Chain, Rule, NONE};
 pub use cross_check::CrossCheck;
 use domain::Domain;
-use product::{Product, Walk};
+use product::Product;
 pub use report::{Cell, Decider, DecisionRegions, Exclusion, Region, RegionAction};
 
 /// Schema id of the region report.
@@ -228,12 +229,32 @@ impl ActionSpec {
     }
 }
 
-/// One action type's explored product and where its regions sit in the report.
+/// One action type's two decision functions and where its regions sit in the report.
 struct ActionAnalysis {
     spec: &'static ActionSpec,
-    product: Product,
+    sides: [Chain; 2],
     /// `(before, after)` of each region of this action, with its index in the report.
     regions: Vec<((Outcome, Outcome), usize)>,
+}
+
+/// The space an action type's regions live in: its domain and both sides' chains.
+pub(crate) struct Space<'a> {
+    domain: Domain,
+    sides: &'a [Chain; 2],
+}
+
+impl Space<'_> {
+    /// The outcomes of an in-domain text under both sides (`None` outside the domain).
+    fn classify(&self, text: &str) -> Option<(Outcome, Outcome)> {
+        if !self.domain.contains(text) {
+            return None;
+        }
+        let [before, after] = self.sides;
+        Some((
+            before.outcome(before.decide(text)),
+            after.outcome(after.decide(text)),
+        ))
+    }
 }
 
 /// Where a request falls.
@@ -305,16 +326,32 @@ impl RegionAnalysis {
             let mut texts = HashMap::new();
             let old = spec.chain(before, &mut texts);
             let new = spec.chain(after, &mut texts);
-            let product = Product::explore(spec.domain, old, new, options.state_budget);
-            let kinds = analysis::summarise(&product);
+            let mut sides = [old, new];
+            let budget = options.state_budget;
+            let (kinds, complete, states) = if sides[0].same_decisions(&sides[1]) {
+                (Vec::new(), true, 0)
+            } else if let Some((kinds, pairs)) = sets::explore(spec.domain, &mut sides, budget) {
+                (kinds, true, pairs)
+            } else {
+                let product = Product::explore(spec.domain, sides, budget);
+                let kinds = analysis::summarise(&product);
+                let (complete, states) = (product.complete, product.nodes.len());
+                sides = product.into_sides();
+                (kinds, complete, states)
+            };
+            let space = Space {
+                domain: spec.domain,
+                sides: &sides,
+            };
             let mut indices = Vec::new();
             for kind in &kinds {
                 indices.push(((kind.before, kind.after), regions.len()));
                 regions.push(report::region(
                     spec.action_type,
                     spec.field,
-                    &product,
+                    &space,
                     kind,
+                    complete,
                     options,
                 ));
             }
@@ -322,13 +359,13 @@ impl RegionAnalysis {
                 action_type: spec.action_type.to_owned(),
                 field: spec.field.to_owned(),
                 domain: report::domain_text(spec.domain).to_owned(),
-                complete: product.complete,
-                states: product.nodes.len(),
+                complete,
+                states,
                 regions: kinds.len(),
             });
             actions.push(ActionAnalysis {
                 spec,
-                product,
+                sides,
                 regions: indices,
             });
         }
@@ -361,25 +398,37 @@ impl RegionAnalysis {
             .find(|a| a.spec.action_type == action_type)
     }
 
-    /// The region `request` falls in, read off the explored automaton.
+    /// The region `request` falls in: its outcomes under both sides' automata, and the region
+    /// of that flip (which the exploration must have found).
     pub fn locate(&self, request: &Request<'_>) -> Location {
         let Some(action) = self.action(request.action_type) else {
             return Location::Unaffected;
         };
-        let text = action.spec.field(request);
-        match action.product.walk(text) {
-            Walk::Outside => Location::OutsideDomain,
-            Walk::NoFlip => Location::Unaffected,
-            Walk::Unknown => Location::Unknown,
-            Walk::At(id) => match action.product.outcomes(id) {
-                Some((b, a)) if b != a => action
-                    .regions
-                    .iter()
-                    .find(|(kind, _)| *kind == (b, a))
-                    .map_or(Location::Unknown, |(_, index)| Location::Region(*index)),
-                _ => Location::Unaffected,
-            },
+        let space = Space {
+            domain: action.spec.domain,
+            sides: &action.sides,
+        };
+        match space.classify(action.spec.field(request)) {
+            None => Location::OutsideDomain,
+            Some((b, a)) if b == a => Location::Unaffected,
+            Some(flip) => action
+                .regions
+                .iter()
+                .find(|(kind, _)| *kind == flip)
+                .map_or(Location::Unknown, |(_, index)| Location::Region(*index)),
         }
+    }
+
+    /// What decides `request` before and after (the cell it falls in), for the four
+    /// pack-dependent action types.
+    pub fn deciders(&self, request: &Request<'_>) -> Option<(Decider, Decider)> {
+        let action = self.action(request.action_type)?;
+        let text = action.spec.field(request);
+        let [before, after] = &action.sides;
+        Some((
+            report::decider(before, before.decide(text)),
+            report::decider(after, after.decide(text)),
+        ))
     }
 
     /// The outcomes of `request` under both packs, from the same automata (for every request
@@ -388,7 +437,7 @@ impl RegionAnalysis {
         let action = self.action(request.action_type)?;
         let text = action.spec.field(request);
         let decide = |side: usize, text: &str| {
-            let chain = &action.product.sides[side];
+            let chain = &action.sides[side];
             chain.outcome(chain.decide(text))
         };
         let side = |side: usize| {
@@ -404,5 +453,113 @@ impl RegionAnalysis {
             }
         };
         Some((side(0), side(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `(before, after, finite, [(labels, example length)])` per kind, from one engine.
+    type Summary = Vec<(Outcome, Outcome, bool, Vec<((u32, u32), usize)>)>;
+
+    fn summary(kinds: &[analysis::KindSummary]) -> Summary {
+        kinds
+            .iter()
+            .map(|k| {
+                let mut cells: Vec<((u32, u32), usize)> = k
+                    .cells
+                    .iter()
+                    .map(|c| (c.labels, c.example.chars().count()))
+                    .collect();
+                cells.sort_unstable();
+                (k.before, k.after, k.finite, cells)
+            })
+            .collect()
+    }
+
+    /// Runs both explorations on every action type; the set one may decline.
+    fn engines_agree(before: &Value, after: &Value) -> Result<(), TestCaseError> {
+        for spec in &ACTIONS {
+            let chains = || {
+                let mut texts = HashMap::new();
+                [
+                    spec.chain(before, &mut texts),
+                    spec.chain(after, &mut texts),
+                ]
+            };
+            let mut sides = chains();
+            let Some((fast, _)) = sets::explore(spec.domain, &mut sides, 100_000) else {
+                continue;
+            };
+            let product = Product::explore(spec.domain, chains(), 100_000);
+            prop_assert!(product.complete);
+            let slow = analysis::summarise(&product);
+            prop_assert_eq!(summary(&fast), summary(&slow), "{}", spec.action_type);
+        }
+        Ok(())
+    }
+
+    fn list(items: &[String]) -> Value {
+        Value::List(items.iter().map(|s| Value::Str(s.clone())).collect())
+    }
+
+    fn pack(read: &[String], block: &[String], allow: &[String]) -> Value {
+        let key = |k: &str| Value::Str(k.to_owned());
+        Value::Map(vec![
+            (
+                key("filesystem"),
+                Value::Map(vec![
+                    (key("block_read"), list(read)),
+                    (key("block_write"), list(block)),
+                    (key("require_approval_write"), list(allow)),
+                ]),
+            ),
+            (
+                key("commands"),
+                Value::Map(vec![
+                    (key("block"), list(block)),
+                    (key("allow"), list(allow)),
+                ]),
+            ),
+        ])
+    }
+
+    fn patterns() -> impl Strategy<Value = Vec<String>> {
+        let piece = prop::sample::select(&["a", "b", "/", "*", ".", " ", "ab", "a/", "\n"][..]);
+        let pattern = prop::collection::vec(piece, 0..5).prop_map(|p| p.concat());
+        prop::collection::vec(pattern, 0..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The set exploration finds the same kinds and cells, with examples just as short, as
+        /// the pair exploration it shortcuts.
+        #[test]
+        fn set_and_pair_explorations_agree(
+            a in patterns(), b in patterns(), c in patterns(),
+            d in patterns(), e in patterns(), f in patterns(),
+        ) {
+            engines_agree(&pack(&a, &b, &c), &pack(&d, &e, &f))?;
+        }
+    }
+
+    #[test]
+    fn set_and_pair_explorations_agree_on_the_baseline_edits() {
+        let baseline = include_str!(
+            "../tests/fixtures/reference/policies/cavra-ai-agent-baseline/policy.yaml"
+        );
+        let before = crate::model::parse_value(baseline).unwrap_or_default();
+        for edit in [
+            baseline.replace("\"terraform plan*\"", "\"terraform *\""),
+            baseline.replace("\"**/*.pem\"", "\"**/*.p*\""),
+            baseline.replace("    - \"iam/**\"\n", ""),
+        ] {
+            let after = crate::model::parse_value(&edit).unwrap_or_default();
+            let result = engines_agree(&before, &after);
+            assert!(result.is_ok(), "{result:?}");
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::product::{Product, Symbol, PRUNED};
+use super::hash::FxHashMap;
+use super::product::{Product, Symbol, NO_KIND, PRUNED};
 use crate::decide::Outcome;
 
 /// One cell of a region: the inputs one `(before rule, after rule)` pair decides.
@@ -11,8 +12,10 @@ use crate::decide::Outcome;
 pub(super) struct CellSummary {
     /// The deciding rules (`NONE`: the default), before and after.
     pub(super) labels: (u32, u32),
-    /// The first (so a shortest) product state of the cell.
-    pub(super) first: u32,
+    /// Sorts cells by their shortest input (exploration order of its first state).
+    pub(super) order: u32,
+    /// A shortest input of the cell.
+    pub(super) example: String,
 }
 
 /// One flip kind of one action type.
@@ -28,38 +31,34 @@ pub(super) struct KindSummary {
     pub(super) cells: Vec<CellSummary>,
 }
 
-fn slot(outcome: Outcome) -> usize {
-    match outcome {
-        Outcome::Allow => 0,
-        Outcome::Block => 1,
-        Outcome::RequireApproval => 2,
-    }
-}
-
 /// Summarises every flip kind that occurs in `product`, in the order allow, block,
 /// require_approval (before, then after).
 pub(super) fn summarise(product: &Product) -> Vec<KindSummary> {
     let count = product.nodes.len();
-    // Accepting states and cells per kind.
-    let mut accepting: BTreeMap<(usize, usize), Vec<u32>> = BTreeMap::new();
-    let mut cells: BTreeMap<(usize, usize), BTreeMap<(u32, u32), u32>> = BTreeMap::new();
-    let mut kinds: BTreeMap<(usize, usize), (Outcome, Outcome)> = BTreeMap::new();
+    // Each state's flip kind was set while exploring; collect the kinds and cells.
+    let kind_of = &product.kinds;
+    let mut kinds: BTreeMap<u8, (Outcome, Outcome)> = BTreeMap::new();
+    let mut firsts: FxHashMap<(u8, u32, u32), u32> = FxHashMap::default();
     for id in 0..count as u32 {
-        let Some((before, after)) = product.outcomes(id) else {
-            continue;
-        };
-        if before == after {
+        let kind = kind_of.get(id as usize).copied().unwrap_or(NO_KIND);
+        if kind == NO_KIND {
             continue;
         }
-        let key = (slot(before), slot(after));
-        kinds.insert(key, (before, after));
-        accepting.entry(key).or_default().push(id);
-        if let Some(labels) = product.labels(id) {
-            cells.entry(key).or_default().entry(labels).or_insert(id);
+        if let (Some(outcomes), Some((b, a))) = (product.outcomes(id), product.labels(id)) {
+            kinds.insert(kind, outcomes);
+            firsts.entry((kind, b, a)).or_insert(id);
         }
     }
     if kinds.is_empty() {
         return Vec::new();
+    }
+    let mut cells: BTreeMap<u8, Vec<CellSummary>> = BTreeMap::new();
+    for ((kind, b, a), first) in firsts {
+        cells.entry(kind).or_default().push(CellSummary {
+            labels: (b, a),
+            order: first,
+            example: product.witness(first),
+        });
     }
     // Reverse edges, as compressed rows.
     let mut reverse_start = vec![0u32; count + 1];
@@ -95,8 +94,23 @@ pub(super) fn summarise(product: &Product) -> Vec<KindSummary> {
     let mut stamp = 0u32;
     let mut out = Vec::new();
     for (key, (before, after)) in kinds {
+        let mut kind_cells = cells.remove(&key).unwrap_or_default();
+        kind_cells.sort_by_key(|cell| cell.order);
+        if product.infinite.get(key as usize).copied().unwrap_or(false) {
+            // Proven while exploring; no need for the co-reachability pass.
+            out.push(KindSummary {
+                before,
+                after,
+                finite: false,
+                size: None,
+                cells: kind_cells,
+            });
+            continue;
+        }
         stamp += 1;
-        let seeds = accepting.remove(&key).unwrap_or_default();
+        let seeds: Vec<u32> = (0..count as u32)
+            .filter(|&id| kind_of.get(id as usize) == Some(&key))
+            .collect();
         // Co-reachable states: those that can reach an input of this kind.
         let mut members = Vec::new();
         let mut stack = Vec::new();
@@ -122,11 +136,7 @@ pub(super) fn summarise(product: &Product) -> Vec<KindSummary> {
             }
         }
         let inside = |id: u32| mark.get(id as usize) == Some(&stamp);
-        let accepts = |id: u32| {
-            product
-                .outcomes(id)
-                .is_some_and(|(b, a)| (b, a) == (before, after))
-        };
+        let accepts = |id: u32| kind_of.get(id as usize) == Some(&key);
         // Infinite when an infinite symbol joins two members, or the members hold a cycle.
         let mut finite = product.complete;
         for &member in &members {
@@ -190,13 +200,6 @@ pub(super) fn summarise(product: &Product) -> Vec<KindSummary> {
             let root = counts.first().copied().unwrap_or(0);
             u64::try_from(root).unwrap_or(u64::MAX)
         });
-        let mut kind_cells: Vec<CellSummary> = cells
-            .remove(&key)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(labels, first)| CellSummary { labels, first })
-            .collect();
-        kind_cells.sort_by_key(|cell| cell.first);
         out.push(KindSummary {
             before,
             after,

@@ -81,28 +81,27 @@ struct TrieNode {
     rules: Vec<u32>,
 }
 
-/// Transitions of an expanded DFA state.
-#[derive(Debug, Clone)]
-struct Transitions {
-    /// Sorted by character; never contains `\n`.
-    chars: Box<[(char, u32)]>,
+/// A DFA state. Its variable-length parts live in the chain's arenas, so the states the
+/// product reads on every edge stay small and contiguous.
+#[derive(Debug, Clone, Copy)]
+struct ChainState {
+    node: u32,
+    /// The deciding rule, or [`NONE`] for the default.
+    label: u32,
+    /// A hash of the state's future (see `future_list`); 0 when too large to list.
+    future: u64,
+    /// `positions[positions_at..positions_at + positions_len]`.
+    positions_at: u32,
+    positions_len: u32,
+    /// `listed[listed_at..listed_at + listed_len]`: the characters with their own transition
+    /// (sorted, without `\n`); `transitions[listed_at..]` are their targets once expanded.
+    listed_at: u32,
+    listed_len: u32,
+    /// Targets on `\n` and on any unlisted character; [`NONE`] until expanded.
     newline: u32,
     other: u32,
-}
-
-/// A DFA state.
-#[derive(Debug, Clone)]
-pub(super) struct ChainState {
-    node: u32,
-    positions: Box<[u32]>,
-    /// The deciding rule, or [`NONE`] for the default.
-    pub(super) label: u32,
-    /// The characters with their own transition (sorted, without `\n`).
-    pub(super) listed: Box<[char]>,
-    /// With the trie behind: the alive tails as `(outcome, text id, offset)` in chain order.
-    /// Two states with equal futures decide every continuation alike.
-    pub(super) future: Option<Box<[(Outcome, u32, u32)]>>,
-    transitions: Option<Transitions>,
+    /// The next state whose key hashes alike (the index's collision chain).
+    same_hash: u32,
 }
 
 /// A side's decision function for one action type.
@@ -123,8 +122,23 @@ pub(super) struct Chain {
     offset: Vec<u32>,
     /// Whether the tail from this position on has a literal `\n`.
     newline_ahead: Vec<bool>,
-    pub(super) states: Vec<ChainState>,
-    index: FxHashMap<(u32, Box<[u32]>), u32>,
+    states: Vec<ChainState>,
+    positions: Vec<u32>,
+    listed: Vec<char>,
+    /// Per listed character of an expanded state, its target (parallel to `listed`).
+    targets: Vec<u32>,
+    /// The first state whose key has this hash.
+    index: FxHashMap<u64, u32>,
+    /// The state of each trie node with no tail position alive (most states of a large
+    /// pack's trie), found without hashing.
+    trie_state: Vec<u32>,
+    /// Reused by `step`.
+    scratch: Vec<u32>,
+    /// Reused by `future`.
+    future_scratch: Vec<(u32, u32)>,
+    future_list: Vec<(Outcome, u32, u32)>,
+    /// Reused by `expand`.
+    expand_scratch: Vec<u32>,
 }
 
 /// Marks a pending rule's progress in a state's future.
@@ -154,7 +168,15 @@ impl Chain {
             offset: Vec::new(),
             newline_ahead: Vec::new(),
             states: Vec::new(),
+            positions: Vec::new(),
+            listed: Vec::new(),
+            targets: Vec::new(),
             index: FxHashMap::default(),
+            trie_state: Vec::new(),
+            scratch: Vec::new(),
+            future_scratch: Vec::new(),
+            future_list: Vec::new(),
+            expand_scratch: Vec::new(),
         };
         for rule in 0..chain.rules.len() {
             chain.insert(rule);
@@ -183,7 +205,7 @@ impl Chain {
                 }
             }
         }
-        chain.intern(NONE, Vec::new());
+        chain.intern(NONE, &[]);
         let mut start = Vec::new();
         if let Some(root) = chain.nodes.first() {
             for &position in &root.starts {
@@ -192,7 +214,7 @@ impl Chain {
         }
         start.sort_unstable();
         start.dedup();
-        chain.intern(0, start);
+        chain.intern(0, &start);
         chain
     }
 
@@ -284,23 +306,24 @@ impl Chain {
         }
     }
 
-    /// The successor of `(node, positions)` on `c` (`None`: a character nothing lists).
-    fn step(&self, node: u32, positions: &[u32], c: Option<char>) -> (u32, Vec<u32>) {
-        let mut next = Vec::with_capacity(positions.len() + 2);
+    /// The successor of `(node, positions)` on `c` (`None`: a character nothing lists): its
+    /// node, with its positions in `next`.
+    fn step(&self, node: u32, positions: &[u32], c: Option<char>, next: &mut Vec<u32>) -> u32 {
+        next.clear();
         let next_node = match c {
             Some(c) if node != NONE => self.child(node, c).unwrap_or(NONE),
             _ => NONE,
         };
         for &position in positions {
             match self.expect.get(position as usize) {
-                Some(Expect::Star) if c != Some('\n') => self.add(position, &mut next),
-                Some(Expect::Lit(l)) if Some(*l) == c => self.add(position + 1, &mut next),
+                Some(Expect::Star) if c != Some('\n') => self.add(position, next),
+                Some(Expect::Lit(l)) if Some(*l) == c => self.add(position + 1, next),
                 _ => {}
             }
         }
         if let Some(entry) = self.nodes.get(next_node as usize) {
             for &start in &entry.starts {
-                self.add(start, &mut next);
+                self.add(start, next);
             }
         }
         next.sort_unstable();
@@ -321,7 +344,7 @@ impl Chain {
                     || self.newline_ahead.get(p as usize).copied().unwrap_or(false)
             });
         }
-        (next_node, next)
+        next_node
     }
 
     fn label(&self, node: u32, positions: &[u32]) -> u32 {
@@ -334,129 +357,274 @@ impl Chain {
         exact.min(tail)
     }
 
-    /// The state's future as `(outcome, text id, progress)` in chain order: alive tail
-    /// positions (progress = offset in the tail) and rules still pending in the trie below
-    /// (progress = [`PENDING`] + depth consumed). `None` when the trie below is too large to
-    /// list.
-    fn future(&self, node: u32, positions: &[u32]) -> Option<Box<[(Outcome, u32, u32)]>> {
-        let mut items: Vec<(u32, u32)> = Vec::new();
+    /// The future of `(node, positions)` into `out`: `(outcome, text id, progress)` in chain
+    /// order for the alive tail positions (progress = offset in the tail) and the rules still
+    /// pending in the trie below (progress = [`PENDING`] + depth consumed). False when the
+    /// trie below is too large to list. Two states with equal futures decide every
+    /// continuation alike, whichever chain they belong to.
+    fn future_list(
+        &self,
+        node: u32,
+        positions: &[u32],
+        items: &mut Vec<(u32, u32)>,
+        out: &mut Vec<(Outcome, u32, u32)>,
+    ) -> bool {
+        items.clear();
+        out.clear();
         if node != NONE {
             if self.subtree.get(node as usize).copied().unwrap_or(0) > FUTURE_LIMIT {
-                return None;
+                return false;
             }
             let depth = self.depth.get(node as usize).copied().unwrap_or(0);
-            let entry = self.nodes.get(node as usize)?;
-            if entry.exact != NONE {
-                items.push((entry.exact, PENDING | depth));
-            }
-            let mut stack: Vec<u32> = entry.children.iter().map(|(_, c)| *c).collect();
-            while let Some(next) = stack.pop() {
-                let below = self.nodes.get(next as usize)?;
-                items.extend(below.rules.iter().map(|&r| (r, PENDING | depth)));
-                stack.extend(below.children.iter().map(|(_, c)| *c));
+            if let Some(entry) = self.nodes.get(node as usize) {
+                if entry.exact != NONE {
+                    items.push((entry.exact, PENDING | depth));
+                }
+                let mut stack: Vec<u32> = entry.children.iter().map(|(_, c)| *c).collect();
+                while let Some(next) = stack.pop() {
+                    if let Some(below) = self.nodes.get(next as usize) {
+                        items.extend(below.rules.iter().map(|&r| (r, PENDING | depth)));
+                        stack.extend(below.children.iter().map(|(_, c)| *c));
+                    }
+                }
             }
         }
         for &p in positions {
-            items.push((*self.owner.get(p as usize)?, *self.offset.get(p as usize)?));
+            let owner = self.owner.get(p as usize).copied().unwrap_or(NONE);
+            let offset = self.offset.get(p as usize).copied().unwrap_or(0);
+            items.push((owner, offset));
         }
         items.sort_unstable();
-        items
-            .into_iter()
-            .map(|(rule, progress)| {
-                let rule = self.rules.get(rule as usize)?;
-                Some((rule.outcome, rule.text_id, progress))
-            })
-            .collect()
+        out.extend(items.iter().map(|&(rule, progress)| {
+            let (outcome, text) = self
+                .rules
+                .get(rule as usize)
+                .map_or((self.default.0, NONE), |r| (r.outcome, r.text_id));
+            (outcome, text, progress)
+        }));
+        true
     }
 
-    fn intern(&mut self, node: u32, positions: Vec<u32>) -> u32 {
-        let key = (node, positions.into_boxed_slice());
-        if let Some(&id) = self.index.get(&key) {
-            return id;
+    /// A hash of the future of `(node, positions)`, never 0; 0 when it cannot be listed.
+    fn future_hash(&mut self, node: u32, positions: &[u32]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut items = std::mem::take(&mut self.future_scratch);
+        let mut list = std::mem::take(&mut self.future_list);
+        let listed = self.future_list(node, positions, &mut items, &mut list);
+        let hash = if listed {
+            let mut hasher = super::hash::FxHasher::default();
+            for (outcome, text, progress) in &list {
+                (*outcome as u8).hash(&mut hasher);
+                text.hash(&mut hasher);
+                progress.hash(&mut hasher);
+            }
+            hasher.finish().max(1)
+        } else {
+            0
+        };
+        self.future_scratch = items;
+        self.future_list = list;
+        hash
+    }
+
+    /// Whether `state` here and `theirs` in `other` have the same (listable) future.
+    pub(super) fn same_future(&self, state: u32, other: &Chain, theirs: u32) -> bool {
+        let mine = self.states.get(state as usize).map_or(0, |s| s.future);
+        let other_hash = other.states.get(theirs as usize).map_or(0, |s| s.future);
+        if mine == 0 || mine != other_hash {
+            return false;
         }
-        let (node, positions) = key;
-        let label = self.label(node, &positions);
-        let mut listed: Vec<char> = self
-            .nodes
-            .get(node as usize)
-            .map(|n| n.children.iter().map(|(c, _)| *c).collect())
-            .unwrap_or_default();
-        for &position in positions.iter() {
-            if let Some(Expect::Lit(c)) = self.expect.get(position as usize) {
-                listed.push(*c);
+        // Equal hashes: compare the lists themselves.
+        let (Some(a), Some(b)) = (
+            self.states.get(state as usize),
+            other.states.get(theirs as usize),
+        ) else {
+            return false;
+        };
+        let (mut items, mut mine_list, mut their_list) = (Vec::new(), Vec::new(), Vec::new());
+        self.future_list(a.node, self.positions_of(a), &mut items, &mut mine_list)
+            && other.future_list(b.node, other.positions_of(b), &mut items, &mut their_list)
+            && mine_list == their_list
+    }
+
+    fn key_hash(node: u32, positions: &[u32]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = super::hash::FxHasher::default();
+        node.hash(&mut hasher);
+        positions.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn positions_of(&self, state: &ChainState) -> &[u32] {
+        let from = state.positions_at as usize;
+        self.positions
+            .get(from..from + state.positions_len as usize)
+            .unwrap_or_default()
+    }
+
+    fn intern(&mut self, node: u32, positions: &[u32]) -> u32 {
+        if node == NONE && positions.is_empty() && !self.states.is_empty() {
+            return DEAD_STATE;
+        }
+        let trie_only = positions.is_empty() && node != NONE;
+        if trie_only {
+            if let Some(&known) = self.trie_state.get(node as usize) {
+                if known != NONE {
+                    return known;
+                }
             }
         }
-        listed.retain(|&c| c != '\n');
-        listed.sort_unstable();
-        listed.dedup();
-        let future = self.future(node, &positions);
+        let hash = Self::key_hash(node, positions);
+        let first = self.index.get(&hash).copied().unwrap_or(NONE);
+        let mut at = first;
+        while let Some(state) = self.states.get(at as usize) {
+            if state.node == node && self.positions_of(state) == positions {
+                return at;
+            }
+            at = state.same_hash;
+        }
+        let label = self.label(node, positions);
+        let listed_at = u32::try_from(self.listed.len()).unwrap_or(NONE);
+        if let Some(entry) = self.nodes.get(node as usize) {
+            self.listed.extend(entry.children.iter().map(|(c, _)| *c));
+        }
+        for &position in positions {
+            if let Some(Expect::Lit(c)) = self.expect.get(position as usize) {
+                self.listed.push(*c);
+            }
+        }
+        if let Some(mine) = self.listed.get_mut(listed_at as usize..) {
+            mine.sort_unstable();
+        }
+        let mut kept = listed_at as usize;
+        for read in listed_at as usize..self.listed.len() {
+            let c = self.listed.get(read).copied().unwrap_or('\n');
+            let duplicate = kept > listed_at as usize && self.listed.get(kept - 1) == Some(&c);
+            if c != '\n' && !duplicate {
+                if let Some(slot) = self.listed.get_mut(kept) {
+                    *slot = c;
+                }
+                kept += 1;
+            }
+        }
+        self.listed.truncate(kept);
+        self.targets.resize(self.listed.len(), NONE);
+        let future = self.future_hash(node, positions);
+        let positions_at = u32::try_from(self.positions.len()).unwrap_or(NONE);
+        self.positions.extend_from_slice(positions);
         let id = u32::try_from(self.states.len()).unwrap_or(NONE);
         self.states.push(ChainState {
             node,
-            positions: positions.clone(),
             label,
-            listed: listed.into_boxed_slice(),
             future,
-            transitions: None,
+            positions_at,
+            positions_len: positions.len() as u32,
+            listed_at,
+            listed_len: (kept - listed_at as usize) as u32,
+            newline: NONE,
+            other: NONE,
+            same_hash: first,
         });
-        self.index.insert((node, positions), id);
+        self.index.insert(hash, id);
+        if trie_only {
+            if self.trie_state.len() <= node as usize {
+                self.trie_state.resize(self.nodes.len(), NONE);
+            }
+            if let Some(slot) = self.trie_state.get_mut(node as usize) {
+                *slot = id;
+            }
+        }
         id
     }
 
-    /// Computes the transitions of `state` (once). Returns the number of states now known.
-    pub(super) fn expand(&mut self, state: u32) -> usize {
-        let Some(entry) = self.states.get(state as usize) else {
-            return self.states.len();
+    /// Computes the transitions of `state` (once).
+    pub(super) fn expand(&mut self, state: u32) {
+        let Some(&entry) = self.states.get(state as usize) else {
+            return;
         };
-        if entry.transitions.is_some() {
-            return self.states.len();
+        if entry.other != NONE {
+            return;
         }
-        let node = entry.node;
-        let positions = entry.positions.clone();
-        let listed = entry.listed.clone();
-        let mut chars = Vec::with_capacity(listed.len());
-        for &c in listed.iter() {
-            let (n, p) = self.step(node, &positions, Some(c));
-            chars.push((c, self.intern(n, p)));
+        let mut positions = std::mem::take(&mut self.expand_scratch);
+        positions.clear();
+        positions.extend_from_slice(self.positions_of(&entry));
+        let mut next = std::mem::take(&mut self.scratch);
+        for k in 0..entry.listed_len {
+            let at = (entry.listed_at + k) as usize;
+            let c = self.listed.get(at).copied().unwrap_or('\n');
+            let n = self.step(entry.node, &positions, Some(c), &mut next);
+            let target = if n == entry.node && next == positions {
+                state
+            } else {
+                self.intern(n, &next)
+            };
+            if let Some(slot) = self.targets.get_mut(at) {
+                *slot = target;
+            }
         }
-        let (n, p) = self.step(node, &positions, Some('\n'));
-        let newline = self.intern(n, p);
-        let (n, p) = self.step(node, &positions, None);
-        let other = self.intern(n, p);
+        let n = self.step(entry.node, &positions, Some('\n'), &mut next);
+        let newline = self.intern(n, &next);
+        let n = self.step(entry.node, &positions, None, &mut next);
+        let other = if n == entry.node && next == positions {
+            state
+        } else {
+            self.intern(n, &next)
+        };
+        self.scratch = next;
+        self.expand_scratch = positions;
         if let Some(entry) = self.states.get_mut(state as usize) {
-            entry.transitions = Some(Transitions {
-                chars: chars.into_boxed_slice(),
-                newline,
-                other,
-            });
+            entry.newline = newline;
+            entry.other = other;
         }
-        self.states.len()
     }
 
     /// The successor of an expanded state on `c` (`None`: a character the state does not
     /// list, never `\n`).
     #[inline]
     pub(super) fn next(&self, state: u32, c: Option<char>) -> u32 {
-        let Some(transitions) = self
-            .states
-            .get(state as usize)
-            .and_then(|s| s.transitions.as_ref())
-        else {
+        let Some(entry) = self.states.get(state as usize) else {
             return DEAD_STATE;
         };
         match c {
-            Some('\n') => transitions.newline,
-            Some(c) => match transitions.chars.binary_search_by(|(k, _)| k.cmp(&c)) {
-                Ok(at) => transitions.chars.get(at).map_or(DEAD_STATE, |(_, s)| *s),
-                Err(_) => transitions.other,
-            },
-            None => transitions.other,
+            Some('\n') => entry.newline,
+            Some(c) => {
+                let from = entry.listed_at as usize;
+                let listed = self
+                    .listed
+                    .get(from..from + entry.listed_len as usize)
+                    .unwrap_or_default();
+                match listed.iter().position(|&k| k == c) {
+                    Some(at) => self.targets.get(from + at).copied().unwrap_or(DEAD_STATE),
+                    None => entry.other,
+                }
+            }
+            None => entry.other,
         }
     }
 
-    /// The state record.
-    pub(super) fn state(&self, state: u32) -> Option<&ChainState> {
-        self.states.get(state as usize)
+    /// The deciding rule at `state` ([`NONE`]: the default).
+    #[inline]
+    pub(super) fn label_of(&self, state: u32) -> u32 {
+        self.states.get(state as usize).map_or(NONE, |s| s.label)
+    }
+
+    /// The characters `state` lists (sorted, without `\n`).
+    #[inline]
+    pub(super) fn listed_of(&self, state: u32) -> &[char] {
+        match self.states.get(state as usize) {
+            Some(entry) => {
+                let from = entry.listed_at as usize;
+                self.listed
+                    .get(from..from + entry.listed_len as usize)
+                    .unwrap_or_default()
+            }
+            None => &[],
+        }
+    }
+
+    /// How many DFA states are built.
+    pub(super) fn state_count(&self) -> usize {
+        self.states.len()
     }
 
     /// The deciding rule for a whole text ([`NONE`]: the default), simulated without building
@@ -466,11 +634,11 @@ impl Chain {
             return NONE;
         };
         let mut node = start.node;
-        let mut positions = start.positions.to_vec();
+        let mut positions = self.positions_of(start).to_vec();
+        let mut next = Vec::new();
         for c in text.chars() {
-            let (n, p) = self.step(node, &positions, Some(c));
-            node = n;
-            positions = p;
+            node = self.step(node, &positions, Some(c), &mut next);
+            std::mem::swap(&mut positions, &mut next);
             if node == NONE && positions.is_empty() {
                 return NONE;
             }
@@ -624,12 +792,10 @@ mod tests {
             let mut state = 1;
             for c in text.chars() {
                 chain.expand(state);
-                let listed = chain
-                    .state(state)
-                    .is_some_and(|s| s.listed.contains(&c) || c == '\n');
+                let listed = chain.listed_of(state).contains(&c) || c == '\n';
                 state = chain.next(state, listed.then_some(c));
             }
-            let label = chain.state(state).map_or(NONE, |s| s.label);
+            let label = chain.label_of(state);
             assert_eq!(label, chain.decide(text), "{text:?}");
         }
     }

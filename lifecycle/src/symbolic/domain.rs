@@ -55,6 +55,15 @@ const STRIP_TEXT: DomState = 1;
 const STRIP_SPACE: DomState = 2;
 
 impl Domain {
+    /// How many live states the domain has (numbered from 0; [`DEAD`] apart).
+    pub(super) fn states(self) -> usize {
+        match self {
+            Domain::NormalPath => 5,
+            Domain::Stripped => 3,
+            Domain::Any => 1,
+        }
+    }
+
     /// The start state.
     pub(super) fn start(self) -> DomState {
         0

@@ -57,9 +57,11 @@ impl Hasher for FxHasher {
         self.add(i as u64);
     }
 
+    /// The multiply mixes well into the high bits only; the table indexes by the low bits, so
+    /// they are rotated down (as rustc-hash 2 does).
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
 }
 

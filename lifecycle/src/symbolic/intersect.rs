@@ -121,12 +121,7 @@ pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> 
         }
         let (&dom, rest) = state.split_first()?;
         let dom = u8::try_from(dom).unwrap_or(DEAD);
-        if domain.accepts(dom)
-            && rest
-                .iter()
-                .zip(&chains)
-                .all(|(s, c)| c.state(*s).is_some_and(|s| s.label == 0))
-        {
+        if domain.accepts(dom) && rest.iter().zip(&chains).all(|(s, c)| c.label_of(*s) == 0) {
             return Some(true);
         }
         if rest.contains(&super::chain::DEAD_STATE) {
@@ -135,9 +130,7 @@ pub(super) fn intersects(domain: Domain, patterns: &[&[Token]]) -> Option<bool> 
         let mut listed: Vec<char> = domain.listed().to_vec();
         for (s, chain) in rest.iter().zip(chains.iter_mut()) {
             chain.expand(*s);
-            if let Some(entry) = chain.state(*s) {
-                listed.extend(entry.listed.iter().copied());
-            }
+            listed.extend_from_slice(chain.listed_of(*s));
         }
         listed.sort_unstable();
         listed.dedup();

@@ -38,18 +38,17 @@ pub(super) struct Node {
     pub(super) after: u32,
 }
 
-/// Where a text ends up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Walk {
-    /// Outside the domain.
-    Outside,
-    /// In a part of the space where no flip is possible.
-    NoFlip,
-    /// At an explored state.
-    At(u32),
-    /// The state budget ran out before the walk's path was explored.
-    Unknown,
+impl Node {
+    /// The node packed into one word (chain state ids stay below 2^28: see
+    /// [`Product::explore`]'s budget).
+    #[inline]
+    fn key(self) -> u64 {
+        (u64::from(self.domain) << 56) | (u64::from(self.before) << 28) | u64::from(self.after)
+    }
 }
+
+/// Chain states per side stay below this, so a node packs into 64 bits.
+const MAX_CHAIN_STATES: usize = 1 << 27;
 
 /// The explored product.
 #[derive(Debug)]
@@ -57,7 +56,8 @@ pub(super) struct Product {
     pub(super) domain: Domain,
     pub(super) sides: [Chain; 2],
     pub(super) nodes: Vec<Node>,
-    index: FxHashMap<Node, u32>,
+    /// Node ids by [`Node::key`].
+    index: FxHashMap<u64, u32>,
     /// Reused buffer for a state's listed characters.
     scratch: Vec<char>,
     /// `edges[edge_start[i]..edge_start[i + 1]]` leave node `i`.
@@ -65,25 +65,44 @@ pub(super) struct Product {
     pub(super) edges: Vec<(Symbol, u32)>,
     /// How each node was first reached: `(node, symbol)`; the start has `NONE`.
     pub(super) parent: Vec<(u32, Symbol)>,
+    /// Each node's flip kind (`before * 3 + after` in [`slot`] order), or [`NO_KIND`].
+    pub(super) kinds: Vec<u8>,
+    /// Kinds already proven infinite while exploring: an "any other character" edge joins
+    /// two states of the kind, or a state of the kind loops on itself.
+    pub(super) infinite: [bool; 9],
     /// False when the state budget ran out before the exploration finished.
     pub(super) complete: bool,
 }
 
+/// A node where no flip happens.
+pub(super) const NO_KIND: u8 = u8::MAX;
+
+/// An outcome's position in flip-kind numbering.
+pub(super) fn slot(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Allow => 0,
+        Outcome::Block => 1,
+        Outcome::RequireApproval => 2,
+    }
+}
+
 /// Characters tried first when a witness needs "some other character": readable ones.
-const READABLE: &str = "xyzabcdefghijklmnopqrstuvw0123456789_-";
+pub(super) const READABLE: &str = "xyzabcdefghijklmnopqrstuvw0123456789_-";
 
 impl Product {
     /// Explores the product of `before` and `after` over `domain`, up to `budget` states.
-    pub(super) fn explore(domain: Domain, before: Chain, after: Chain, budget: usize) -> Product {
+    pub(super) fn explore(domain: Domain, sides: [Chain; 2], budget: usize) -> Product {
         let mut product = Product {
             domain,
-            sides: [before, after],
+            sides,
             nodes: Vec::new(),
             index: FxHashMap::default(),
             scratch: Vec::new(),
             edge_start: vec![0],
             edges: Vec::new(),
             parent: Vec::new(),
+            kinds: Vec::new(),
+            infinite: [false; 9],
             complete: true,
         };
         let start = Node {
@@ -95,12 +114,16 @@ impl Product {
             return product;
         }
         product.nodes.push(start);
-        product.index.insert(start, 0);
+        product.index.insert(start.key(), 0);
         product.parent.push((NONE, Symbol::Other));
+        let kind = product.kind(start);
+        product.kinds.push(kind);
         let mut head = 0usize;
         while let Some(&node) = product.nodes.get(head) {
-            let chain_states = product.sides[0].states.len() + product.sides[1].states.len();
-            if product.nodes.len() > budget || chain_states > budget.saturating_mul(2) {
+            let chain_states = product.sides[0].state_count() + product.sides[1].state_count();
+            if product.nodes.len() > budget
+                || chain_states > budget.saturating_mul(2).min(MAX_CHAIN_STATES)
+            {
                 product.complete = false;
                 break;
             }
@@ -119,13 +142,7 @@ impl Product {
         if before.default.0 != after.default.0 {
             return false;
         }
-        match (before.state(node.before), after.state(node.after)) {
-            (Some(b), Some(a)) => match (&b.future, &a.future) {
-                (Some(fb), Some(fa)) => fb == fa,
-                _ => false,
-            },
-            _ => true,
-        }
+        before.same_future(node.before, after, node.after)
     }
 
     /// The characters `node` lists (its chains' and its domain's).
@@ -137,16 +154,31 @@ impl Product {
 
     fn listed_into(&self, node: Node, out: &mut Vec<char>) {
         let [before, after] = &self.sides;
+        let b = before.listed_of(node.before);
+        let a = after.listed_of(node.after);
         out.clear();
-        if let Some(state) = before.state(node.before) {
-            out.extend_from_slice(&state.listed);
+        // Merge two sorted lists, then the domain's (tiny) list.
+        let (mut i, mut j) = (0, 0);
+        while let (Some(&x), Some(&y)) = (b.get(i), a.get(j)) {
+            if x < y {
+                out.push(x);
+                i += 1;
+            } else if y < x {
+                out.push(y);
+                j += 1;
+            } else {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
         }
-        if let Some(state) = after.state(node.after) {
-            out.extend_from_slice(&state.listed);
+        out.extend_from_slice(b.get(i..).unwrap_or_default());
+        out.extend_from_slice(a.get(j..).unwrap_or_default());
+        for &c in self.domain.listed() {
+            if let Err(at) = out.binary_search(&c) {
+                out.insert(at, c);
+            }
         }
-        out.extend_from_slice(self.domain.listed());
-        out.sort_unstable();
-        out.dedup();
     }
 
     /// Whitespace characters (other than `\n`) that `listed` leaves out.
@@ -190,18 +222,50 @@ impl Product {
             before: self.sides[0].next(node.before, chain_input),
             after: self.sides[1].next(node.after, chain_input),
         };
-        let target = if self.prunable(next) {
+        let target = if next == node {
+            id
+        } else if self.prunable(next) {
             PRUNED
-        } else if let Some(&known) = self.index.get(&next) {
-            known
         } else {
-            let new = u32::try_from(self.nodes.len()).unwrap_or(PRUNED);
-            self.nodes.push(next);
-            self.index.insert(next, new);
-            self.parent.push((id, symbol));
-            new
+            let fresh = u32::try_from(self.nodes.len()).unwrap_or(PRUNED);
+            let known = *self.index.entry(next.key()).or_insert(fresh);
+            if known == fresh {
+                self.nodes.push(next);
+                self.parent.push((id, symbol));
+                let kind = self.kind(next);
+                self.kinds.push(kind);
+            }
+            known
         };
+        if target != PRUNED {
+            let from = self.kinds.get(id as usize).copied().unwrap_or(NO_KIND);
+            let to = self.kinds.get(target as usize).copied().unwrap_or(NO_KIND);
+            if from != NO_KIND && from == to && (target == id || symbol == Symbol::Other) {
+                if let Some(flag) = self.infinite.get_mut(from as usize) {
+                    *flag = true;
+                }
+            }
+        }
         self.edges.push((symbol, target));
+    }
+
+    /// The flip kind of a node.
+    fn kind(&self, node: Node) -> u8 {
+        if !self.domain.accepts(node.domain) {
+            return NO_KIND;
+        }
+        let before = self.sides[0].outcome(self.sides[0].label_of(node.before));
+        let after = self.sides[1].outcome(self.sides[1].label_of(node.after));
+        if before == after {
+            NO_KIND
+        } else {
+            slot(before) * 3 + slot(after)
+        }
+    }
+
+    /// Gives the chains back.
+    pub(super) fn into_sides(self) -> [Chain; 2] {
+        self.sides
     }
 
     /// The edges leaving node `id` (empty when it was not expanded).
@@ -222,61 +286,16 @@ impl Product {
         if !self.domain.accepts(node.domain) {
             return None;
         }
-        let b = self.sides[0].state(node.before)?.label;
-        let a = self.sides[1].state(node.after)?.label;
-        Some((b, a))
+        Some((
+            self.sides[0].label_of(node.before),
+            self.sides[1].label_of(node.after),
+        ))
     }
 
     /// The outcomes of an in-domain node.
     pub(super) fn outcomes(&self, id: u32) -> Option<(Outcome, Outcome)> {
         let (b, a) = self.labels(id)?;
         Some((self.sides[0].outcome(b), self.sides[1].outcome(a)))
-    }
-
-    /// Follows a text through the explored graph.
-    pub(super) fn walk(&self, text: &str) -> Walk {
-        if self.nodes.is_empty() {
-            return if self.domain.contains(text) {
-                Walk::NoFlip
-            } else {
-                Walk::Outside
-            };
-        }
-        let mut at = 0u32;
-        for c in text.chars() {
-            let edges = self.edges_of(at);
-            if edges.is_empty() {
-                // The budget ran out before this node was expanded.
-                return Walk::Unknown;
-            }
-            let fallback = if self.domain.splits_space()
-                && crate::decide::python::is_python_space(c)
-                && c != '\n'
-            {
-                Symbol::OtherSpace
-            } else {
-                Symbol::Other
-            };
-            let target = edges
-                .iter()
-                .find(|(s, _)| *s == Symbol::Char(c))
-                .or_else(|| edges.iter().find(|(s, _)| *s == fallback))
-                .map(|(_, t)| *t);
-            match target {
-                Some(PRUNED) | None => {
-                    return if self.domain.contains(text) {
-                        Walk::NoFlip
-                    } else {
-                        Walk::Outside
-                    }
-                }
-                Some(next) => at = next,
-            }
-        }
-        match self.nodes.get(at as usize) {
-            Some(node) if self.domain.accepts(node.domain) => Walk::At(at),
-            _ => Walk::Outside,
-        }
     }
 
     /// A readable character for `symbol` leaving `node`.

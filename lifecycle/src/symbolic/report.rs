@@ -7,8 +7,7 @@ use super::analysis::KindSummary;
 use super::chain::{Chain, Rule, Token, NONE};
 use super::domain::Domain;
 use super::intersect::{intersects, parts};
-use super::product::{Product, Walk};
-use super::RegionOptions;
+use super::{RegionOptions, Space};
 use crate::decide::{Outcome, RuleId};
 
 /// The symbolic decision-impact report: every region of inputs whose outcome changes.
@@ -132,7 +131,8 @@ pub(super) fn domain_text(domain: Domain) -> &'static str {
 /// Candidate earlier rules checked per side and cell.
 const SCAN_LIMIT: usize = 256;
 
-fn decider(chain: &Chain, label: u32) -> Decider {
+/// The rule (or default) behind a label.
+pub(super) fn decider(chain: &Chain, label: u32) -> Decider {
     match chain.rules.get(label as usize) {
         Some(rule) => Decider {
             rule_id: rule.rule_id,
@@ -151,10 +151,10 @@ fn decider(chain: &Chain, label: u32) -> Decider {
 
 /// The earlier rules of both sides that overlap a cell's deciding patterns and decide
 /// otherwise.
-fn excludes(product: &Product, labels: (u32, u32), max: usize) -> (Vec<Exclusion>, bool) {
+fn excludes(space: &Space<'_>, labels: (u32, u32), max: usize) -> (Vec<Exclusion>, bool) {
     let positives: Vec<&Rule> = [(0usize, labels.0), (1, labels.1)]
         .iter()
-        .filter_map(|&(side, label)| product.sides.get(side)?.rules.get(label as usize))
+        .filter_map(|&(side, label)| space.sides.get(side)?.rules.get(label as usize))
         .collect();
     let tokens: Vec<&[Token]> = positives.iter().map(|r| r.tokens.as_slice()).collect();
     // Candidates must share the cell's literal prefix.
@@ -174,7 +174,7 @@ fn excludes(product: &Product, labels: (u32, u32), max: usize) -> (Vec<Exclusion
     let mut out: Vec<Exclusion> = Vec::new();
     let mut truncated = false;
     for (side, label) in [(0usize, labels.0), (1, labels.1)] {
-        let Some(chain) = product.sides.get(side) else {
+        let Some(chain) = space.sides.get(side) else {
             continue;
         };
         let side_name = if side == 0 { "before" } else { "after" };
@@ -206,7 +206,7 @@ fn excludes(product: &Product, labels: (u32, u32), max: usize) -> (Vec<Exclusion
             scanned += 1;
             let mut all = tokens.clone();
             all.push(&rule.tokens);
-            match intersects(product.domain, &all) {
+            match intersects(space.domain, &all) {
                 Some(true) => out.push(Exclusion {
                     sides: vec![side_name.to_owned()],
                     list: rule.list.to_owned(),
@@ -251,11 +251,11 @@ fn cell_description(field: &str, before: &Decider, after: &Decider, cell: &Cell)
 
 /// Fillers for a star in a typical witness: what follows the deciding pattern's literal
 /// prefix in related rules' prefixes, then a few generic words.
-fn fillers(product: &Product, rule: &Rule) -> Vec<String> {
+fn fillers(space: &Space<'_>, rule: &Rule) -> Vec<String> {
     let prefix = parts(&rule.tokens).prefix;
     let mut out: Vec<String> = Vec::new();
     if !prefix.is_empty() {
-        for chain in &product.sides {
+        for chain in space.sides {
             for candidate in chain.compatible_rules(&prefix, true, NONE, 64) {
                 let Some(other) = chain.rules.get(candidate as usize) else {
                     continue;
@@ -278,7 +278,7 @@ fn fillers(product: &Product, rule: &Rule) -> Vec<String> {
         }
     }
     out.truncate(9);
-    let generic: &[&str] = match product.domain {
+    let generic: &[&str] = match space.domain {
         Domain::NormalPath => &["app/config", "prod", "x"],
         // A subcommand slot (`terraform *`) reads best with a subcommand.
         Domain::Stripped if prefix.last() == Some(&' ') => &["init", "--help", "x"],
@@ -316,12 +316,12 @@ fn fill(domain: Domain, tokens: &[Token], filler: &str) -> String {
 
 /// Typical inputs: the first cells' deciding patterns with their stars filled, checked against
 /// the automaton. One per cell first, so the examples show the region's variety.
-fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) -> Vec<String> {
+fn typical(space: &Space<'_>, kind: &KindSummary, taken: &[String], max: usize) -> Vec<String> {
     let mut candidates: Vec<Vec<String>> = Vec::new();
     for cell in kind.cells.iter().take(16) {
         let mut texts = Vec::new();
         for (side, label) in [(1usize, cell.labels.1), (0, cell.labels.0)] {
-            let Some(rule) = product
+            let Some(rule) = space
                 .sides
                 .get(side)
                 .and_then(|c| c.rules.get(label as usize))
@@ -331,8 +331,8 @@ fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) 
             if !rule.tokens.contains(&Token::Star) {
                 continue;
             }
-            for filler in fillers(product, rule) {
-                texts.push(fill(product.domain, &rule.tokens, &filler));
+            for filler in fillers(space, rule) {
+                texts.push(fill(space.domain, &rule.tokens, &filler));
             }
         }
         candidates.push(texts);
@@ -341,8 +341,7 @@ fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) 
     let fits = |text: &String, out: &[String]| {
         !taken.contains(text)
             && !out.contains(text)
-            && matches!(product.walk(text), Walk::At(id)
-                if product.outcomes(id) == Some((kind.before, kind.after)))
+            && space.classify(text) == Some((kind.before, kind.after))
     };
     // First pass: one per cell; second pass: the rest in order.
     for texts in &candidates {
@@ -370,20 +369,20 @@ fn typical(product: &Product, kind: &KindSummary, taken: &[String], max: usize) 
 pub(super) fn region(
     action_type: &str,
     field: &str,
-    product: &Product,
+    space: &Space<'_>,
     kind: &KindSummary,
+    complete: bool,
     options: &RegionOptions,
 ) -> Region {
     let mut cells = Vec::new();
     for summary in kind.cells.iter().take(options.max_cells) {
-        let before = decider(&product.sides[0], summary.labels.0);
-        let after = decider(&product.sides[1], summary.labels.1);
-        let (excludes, excludes_truncated) =
-            excludes(product, summary.labels, options.max_excludes);
+        let before = decider(&space.sides[0], summary.labels.0);
+        let after = decider(&space.sides[1], summary.labels.1);
+        let (excludes, excludes_truncated) = excludes(space, summary.labels, options.max_excludes);
         let mut cell = Cell {
             before,
             after,
-            example: product.witness(summary.first),
+            example: summary.example.clone(),
             excludes,
             excludes_truncated,
             description: String::new(),
@@ -396,7 +395,7 @@ pub(super) fn region(
         .take(options.max_witnesses)
         .map(|c| c.example.clone())
         .collect();
-    let typical = typical(product, kind, &witnesses, options.max_typical);
+    let typical = typical(space, kind, &witnesses, options.max_typical);
     let mut description = cells
         .iter()
         .take(3)
@@ -412,8 +411,8 @@ pub(super) fn region(
         kind: format!("{}_to_{}", kind.before.as_str(), kind.after.as_str()),
         before: kind.before,
         after: kind.after,
-        finite: product.complete.then_some(kind.finite),
-        size: if product.complete { kind.size } else { None },
+        finite: complete.then_some(kind.finite),
+        size: if complete { kind.size } else { None },
         description,
         witnesses,
         typical,

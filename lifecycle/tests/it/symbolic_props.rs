@@ -208,6 +208,14 @@ proptest! {
                     let region = &report.regions[index];
                     prop_assert_eq!((region.before, region.after), want, "{:?}", request);
                     prop_assert_eq!(&region.action_type, request.action_type);
+                    // The exploration found the request's cell too.
+                    let (before, after) = analysis.deciders(&request).unwrap();
+                    if region.cells.len() == region.cell_count {
+                        prop_assert!(
+                            region.cells.iter().any(|c| c.before == before && c.after == after),
+                            "{:?} not among the cells of {}", request, region.kind
+                        );
+                    }
                 }
                 Location::Unaffected => prop_assert_eq!(want.0, want.1, "{:?}", request),
                 Location::OutsideDomain => {
