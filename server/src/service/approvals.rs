@@ -259,11 +259,19 @@ pub(crate) async fn standing(
 ) -> Result<Standing> {
     let rule = pack.approval_rule();
     let mut requirement = required(&rule, kind);
-    let open_requests = store::approvals::open_ids(conn, &pack.id, digest, kind).await?;
-    for id in &open_requests {
-        for group in store::approvals::get(conn, *id).await?.groups.0 {
-            if !requirement.iter().any(|g| g.group == group) {
-                requirement.push(GroupQuorum { group, quorum: 1 });
+    let open_requests: Vec<store::approvals::RequestRow> =
+        store::approvals::of_digest(conn, &pack.id, digest)
+            .await?
+            .into_iter()
+            .filter(|r| r.kind == kind && r.consumed_at.is_none())
+            .collect();
+    for request in &open_requests {
+        for group in &request.groups.0 {
+            if !requirement.iter().any(|g| &g.group == group) {
+                requirement.push(GroupQuorum {
+                    group: group.clone(),
+                    quorum: 1,
+                });
             }
         }
     }

@@ -49,21 +49,20 @@ async fn decision_record(
         .into_iter()
         .map(|(_, name)| name)
         .collect();
-    let mut requests = Vec::new();
-    for id in store::approvals::ids(write, &pack.id).await? {
-        let row = store::approvals::get(write, id).await?;
-        if row.digest == digest {
-            requests.push(serde_json::json!({
+    let requests: Vec<_> = store::approvals::of_digest(write, &pack.id, digest)
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::json!({
                 "id": row.id,
                 "kind": row.kind,
                 "groups": row.groups.0,
                 "requested_by": row.requested_by,
                 "created_at": rfc3339(row.created_at),
                 "consumed_at": row.consumed_at.map(rfc3339),
-            }));
-        }
-    }
-    requests.reverse();
+            })
+        })
+        .collect();
     let signoffs: Vec<_> = store::approvals::signoffs_of_digest(write, &pack.id, digest)
         .await?
         .iter()

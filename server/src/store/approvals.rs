@@ -86,6 +86,10 @@ impl SignOffRow {
     }
 }
 
+const REQUEST_SELECT: &str = "SELECT r.id, r.pack_id, r.digest, r.kind, r.groups_json, \
+     u.username AS requested_by, r.created_at, r.consumed_at FROM approval_requests r \
+     JOIN users u ON u.id = r.requested_by";
+
 const SIGNOFF_SELECT: &str = "SELECT s.id, s.request_id, r.kind, \
      CASE WHEN r.consumed_at IS NULL THEN 0 ELSE 1 END AS consumed, s.user_id, u.username, \
      s.approver_group, s.digest, s.decision, s.comment, s.created_at, \
@@ -97,15 +101,11 @@ const SIGNOFF_SELECT: &str = "SELECT s.id, s.request_id, r.kind, \
 
 /// One request, or not found.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<RequestRow> {
-    sqlx::query_as(
-        "SELECT r.id, r.pack_id, r.digest, r.kind, r.groups_json, u.username AS requested_by, \
-         r.created_at, r.consumed_at FROM approval_requests r \
-         JOIN users u ON u.id = r.requested_by WHERE r.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| BackendError::NotFound(format!("no approval request {id}")).into())
+    sqlx::query_as(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| BackendError::NotFound(format!("no approval request {id}")).into())
 }
 
 /// The sign-offs of a request, oldest first.
@@ -163,20 +163,17 @@ pub async fn insert_withdrawal(
     .await?)
 }
 
-/// Open (not consumed) request ids of a kind for a digest, oldest first.
-pub async fn open_ids(
+/// Every request for a digest of a pack, of any kind, oldest first.
+pub async fn of_digest(
     conn: &mut AnyConnection,
     pack_id: &str,
     digest: &str,
-    kind: &str,
-) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM approval_requests WHERE pack_id = $1 AND digest = $2 AND kind = $3 \
-         AND consumed_at IS NULL ORDER BY id",
-    )
+) -> Result<Vec<RequestRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{REQUEST_SELECT} WHERE r.pack_id = $1 AND r.digest = $2 ORDER BY r.id"
+    ))
     .bind(pack_id)
     .bind(digest)
-    .bind(kind)
     .fetch_all(&mut *conn)
     .await?)
 }

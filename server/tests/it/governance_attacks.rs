@@ -58,35 +58,16 @@ fn approvals_missing(gate: &Value) -> String {
         .to_string()
 }
 
-/// Shadow with one observation, acknowledged by a reviewer who did not touch the digest.
 async fn shadow_observed(server: &TestServer, author: &Client, digest: &str) {
-    let (status, run) = author
-        .send(
-            "POST",
-            &format!("/api/packs/{PACK}/shadow"),
-            Some(json!({"digest": digest})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{run}");
-    let input = json!({
-        "schema_version": "cavra.opa-rego-policy.input.v1",
-        "action_type": "read_file",
-        "target": "README.md",
-        "requested_operation": "read"
-    });
-    let (status, answer) = Client::new(server.addr)
-        .decide(&server.token, "", input)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    let security = login(server.addr, "security").await;
-    let (status, ack) = security
-        .send(
-            "POST",
-            &format!("/api/packs/{PACK}/shadow/acknowledge"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{ack}");
+    crate::common::extra::shadow_observed(server.addr, &server.token, author, digest).await;
+}
+
+/// The audit log's problems after running `sql` on the server's database as an attacker would.
+async fn tampered(server: &TestServer, admin: &Client, sql: &str) -> String {
+    let db = server::db::Database::connect(&server.url).await.unwrap();
+    sqlx::query(sql).execute(db.pool()).await.unwrap();
+    let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+    report["problems"].to_string()
 }
 
 async fn promote(client: &Client, digest: &str) -> (StatusCode, Value) {
@@ -347,19 +328,15 @@ async fn every_contributor_is_barred_from_judging_the_digest() {
         // sign after all, fails verification.
         let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
         assert_eq!(report["problems"], json!([]), "{engine:?}: {report}");
-        let db = server::db::Database::connect(&server.url).await.unwrap();
-        sqlx::query(
+        let problems = tampered(
+            &server,
+            &admin,
             "DELETE FROM version_contributors WHERE user_id = (SELECT id FROM users WHERE username = 'admin')",
         )
-        .execute(db.pool())
-        .await
-        .unwrap();
-        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        .await;
         assert!(
-            report["problems"]
-                .to_string()
-                .contains("version_contributors row"),
-            "{engine:?}: {report}"
+            problems.contains("version_contributors row"),
+            "{engine:?}: {problems}"
         );
     }
 }
@@ -438,17 +415,15 @@ async fn approvals_are_spent_by_the_promotion_and_a_rollback_needs_fresh_ones() 
         // database (to replay its approvals) fails verification.
         let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
         assert_eq!(report["problems"], json!([]), "{engine:?}: {report}");
-        let db = server::db::Database::connect(&server.url).await.unwrap();
-        sqlx::query("UPDATE approval_requests SET consumed_at = NULL")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
+        let problems = tampered(
+            &server,
+            &admin,
+            "UPDATE approval_requests SET consumed_at = NULL",
+        )
+        .await;
         assert!(
-            report["problems"]
-                .to_string()
-                .contains("approval_requests row"),
-            "{engine:?}: {report}"
+            problems.contains("approval_requests row"),
+            "{engine:?}: {problems}"
         );
     }
 }
@@ -541,15 +516,13 @@ async fn the_pack_rule_decides_groups_quorum_and_lifetime() {
         let problems = report["problems"].to_string();
         assert!(problems.contains("signoffs row"), "{engine:?}: {report}");
         // The rule itself is vouched for: editing it in the database is caught too.
-        sqlx::query("UPDATE packs SET approval_rule_json = NULL")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        let (_, report) = admin.send("GET", "/api/audit/verify", None).await;
-        assert!(
-            report["problems"].to_string().contains("approval rule"),
-            "{engine:?}: {report}"
-        );
+        let problems = tampered(
+            &server,
+            &admin,
+            "UPDATE packs SET approval_rule_json = NULL",
+        )
+        .await;
+        assert!(problems.contains("approval rule"), "{engine:?}: {problems}");
     }
 }
 

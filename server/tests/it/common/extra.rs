@@ -304,18 +304,9 @@ pub async fn publish_version(client: &Client, version: &str) -> String {
     published["digest"].as_str().unwrap().to_owned()
 }
 
-/// Drives `digest` to a ready gate: approval request, shadow with one observation, both
-/// sign-offs. Returns the approval request id.
-pub async fn make_ready(addr: SocketAddr, token: &str, author: &Client, digest: &str) -> i64 {
-    let (status, request) = author
-        .send(
-            "POST",
-            &format!("/api/packs/{PACK}/approvals"),
-            Some(json!({"digest": digest})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{request}");
-    let request_id = request["id"].as_i64().unwrap();
+/// Starts shadow for `digest`, sends one decision with `token` and has `security` (a reviewer
+/// who did not touch the digest) acknowledge the divergences.
+pub async fn shadow_observed(addr: SocketAddr, token: &str, author: &Client, digest: &str) {
     let (status, run) = author
         .send(
             "POST",
@@ -332,7 +323,6 @@ pub async fn make_ready(addr: SocketAddr, token: &str, author: &Client, digest: 
     });
     let (status, answer) = Client::new(addr).decide(token, "", input).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    // Acknowledging is a reviewer's act by someone who did not touch the digest.
     let (status, ack) = login(addr, "security")
         .await
         .send(
@@ -342,6 +332,21 @@ pub async fn make_ready(addr: SocketAddr, token: &str, author: &Client, digest: 
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{ack}");
+}
+
+/// Drives `digest` to a ready gate: approval request, shadow with one observation, both
+/// sign-offs. Returns the approval request id.
+pub async fn make_ready(addr: SocketAddr, token: &str, author: &Client, digest: &str) -> i64 {
+    let (status, request) = author
+        .send(
+            "POST",
+            &format!("/api/packs/{PACK}/approvals"),
+            Some(json!({"digest": digest})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let request_id = request["id"].as_i64().unwrap();
+    shadow_observed(addr, token, author, digest).await;
     for (user, group) in [
         ("security", "Platform Security"),
         ("owner", "Repository Owners"),
