@@ -13,6 +13,13 @@
 //! the maximum), else from an in-process hyper client. `scripts/load.sh` installs wrk and runs
 //! both the maximum and the soak.
 //!
+//! `MODE=flood` measures the per-token limits instead (`scripts/load.sh flood`): for `SECONDS`
+//! it runs, at once, an anonymous wrk flood (no token), a wrk flood with the token
+//! `flood-runner` (held to `FLOOD_RATE` decisions/s, default 500) and a paced in-process client
+//! with a second token, `steady-runner`, whose latency is compared with a run of the same client
+//! alone just before. It checks that the anonymous flood added no rows, that `flood-runner` got
+//! no more than its bucket allows and that every `steady-runner` request was answered.
+//!
 //! Run with:
 //!   cargo run -p server --example decisions_load
 //!   SECONDS=20 CONNECTIONS=16 cargo run -p server --release --example decisions_load
@@ -58,8 +65,15 @@ async fn main() -> anyhow::Result<()> {
     let database = Database::connect(&url).await?;
     let mut config = ServiceConfig::new(dir.path().join("data"));
     config.secure_cookies = false;
-    // Measure throughput, not the per-token limit (tests/it/runtime_tokens.rs covers that).
-    config.runtime.rate_per_sec = 0.0;
+    let flood_mode = std::env::var("MODE").is_ok_and(|m| m == "flood");
+    let flood_rate = env_number("FLOOD_RATE", 500).max(1) as f64;
+    if flood_mode {
+        config.runtime.rate_per_sec = flood_rate;
+        config.runtime.burst = flood_rate;
+    } else {
+        // Measure throughput, not the per-token limit (tests/it/runtime_tokens.rs covers that).
+        config.runtime.rate_per_sec = 0.0;
+    }
     let service = Service::new(database, config)?;
     server::demo::seed_users(&service)
         .await
@@ -133,6 +147,27 @@ async fn main() -> anyhow::Result<()> {
             )))
             .collect(),
     );
+    if flood_mode {
+        let steady = server::service::tokens::create_as(&service, "load", "steady-runner", None)
+            .await
+            .map_err(fail)?
+            .secret;
+        let limits = FloodSetup {
+            addr,
+            seconds,
+            connections,
+            rate: flood_rate,
+            dir: dir.path(),
+        };
+        return flood(
+            &service,
+            &limits,
+            &bodies,
+            &bearer,
+            &format!("Bearer {steady}"),
+        )
+        .await;
+    }
     let tool = std::env::var("LOAD_TOOL").unwrap_or_default();
     // The same-run baseline: the router's cheapest route under the same wrk settings, i.e.
     // what HTTP alone costs on this machine right now.
@@ -144,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
     let load = if tool == "wrk" {
         wrk(addr, &bodies, &bearer, seconds, connections, dir.path()).await?
     } else {
-        internal_client(addr, bodies, bearer, seconds, connections).await?
+        internal_client(addr, bodies, bearer, seconds, connections, None).await?
     };
     // Let requests cut off by the deadline finish on the server before counting (bounded).
     let mut last = u64::MAX;
@@ -267,7 +302,7 @@ async fn wrk(
     connections: u64,
     dir: &std::path::Path,
 ) -> anyhow::Result<Load> {
-    let list = dir.join("bodies.jsonl");
+    let list = dir.join(format!("bodies-{}.jsonl", bearer.len()));
     let mut text = String::new();
     for body in bodies {
         text.push_str(std::str::from_utf8(body)?);
@@ -382,6 +417,7 @@ async fn internal_client(
     bearer: String,
     seconds: u64,
     connections: u64,
+    pause: Option<Duration>,
 ) -> anyhow::Result<Load> {
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
@@ -399,6 +435,9 @@ async fn internal_client(
             let mut index = usize::try_from(worker).unwrap_or(0);
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
+                if let Some(pause) = pause {
+                    tokio::time::sleep(pause).await;
+                }
                 let body = bodies[index % bodies.len()].clone();
                 index += 1;
                 let request = Request::post("/v1/decisions")
@@ -440,4 +479,113 @@ async fn internal_client(
         p99: percentile(0.99),
         max: percentile(1.0),
     })
+}
+
+/// Where and how long the flood runs.
+struct FloodSetup<'a> {
+    addr: std::net::SocketAddr,
+    seconds: u64,
+    connections: u64,
+    rate: f64,
+    dir: &'a std::path::Path,
+}
+
+/// `MODE=flood`: an anonymous flood and a one-token flood beside a paced second token.
+async fn flood(
+    service: &Service,
+    setup: &FloodSetup<'_>,
+    bodies: &Arc<Vec<Bytes>>,
+    flooder: &str,
+    steady: &str,
+) -> anyhow::Result<()> {
+    let FloodSetup {
+        addr,
+        seconds,
+        connections,
+        rate,
+        dir,
+    } = *setup;
+    // The steady runtime: 4 connections, each pausing 10 ms between requests (a few hundred
+    // decisions/s, well under its own limit).
+    let pause = Some(Duration::from_millis(env_number("STEADY_PAUSE_MS", 10)));
+    let baseline_secs = seconds.clamp(5, 15);
+    let alone = internal_client(
+        addr,
+        bodies.clone(),
+        steady.to_owned(),
+        baseline_secs,
+        4,
+        pause,
+    )
+    .await?;
+    let rows = |service: &Service| {
+        let pool = service.db().pool().clone();
+        async move {
+            let counted: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT runtime, COUNT(*) FROM decision_log GROUP BY runtime ORDER BY runtime",
+            )
+            .fetch_all(&pool)
+            .await?;
+            anyhow::Ok(counted)
+        }
+    };
+    let before = rows(service).await?;
+    let started = Instant::now();
+    let (anonymous, flooded, during) = tokio::join!(
+        wrk(addr, bodies, "", seconds, connections, dir),
+        wrk(addr, bodies, flooder, seconds, connections, dir),
+        internal_client(addr, bodies.clone(), steady.to_owned(), seconds, 4, pause),
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let (anonymous, flooded, during) = (anonymous?, flooded?, during?);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rows(service).await?;
+    let count = |table: &[(String, i64)], name: &str| {
+        table
+            .iter()
+            .find(|(runtime, _)| runtime == name)
+            .map_or(0, |(_, n)| *n)
+    };
+    let added = |name: &str| count(&after, name) - count(&before, name);
+    let anonymous_rows = after.iter().map(|(_, n)| n).sum::<i64>()
+        - before.iter().map(|(_, n)| n).sum::<i64>()
+        - added("load-runner")
+        - added("steady-runner");
+    // A token bucket of `rate` per second holding `rate`: at most one bucket plus the refill.
+    let allowed = (rate * (elapsed + 1.0) + rate).ceil() as i64;
+    println!("engine              {:?}", service.db().engine());
+    println!("flood               {seconds} s, {connections} connections per flood, token limit {rate:.0}/s");
+    println!(
+        "anonymous flood     {} requests sent, {} answered 200, rows added {anonymous_rows}",
+        anonymous.completed,
+        anonymous.completed - anonymous.failed.min(anonymous.completed)
+    );
+    println!(
+        "flood-runner        {} requests sent, rows added {} (bucket allows at most {allowed})",
+        flooded.completed,
+        added("load-runner")
+    );
+    println!(
+        "steady-runner alone {} decisions in {:.1} s, p50 {:.2} ms, p99 {:.2} ms, failed {}",
+        alone.completed, alone.elapsed, alone.p50, alone.p99, alone.failed
+    );
+    println!(
+        "steady-runner flood {} decisions in {:.1} s, p50 {:.2} ms, p99 {:.2} ms, failed {}",
+        during.completed, during.elapsed, during.p50, during.p99, during.failed
+    );
+    anyhow::ensure!(
+        anonymous_rows == 0,
+        "the anonymous flood added {anonymous_rows} rows"
+    );
+    anyhow::ensure!(
+        added("load-runner") <= allowed,
+        "flood-runner exceeded its limit: {} rows",
+        added("load-runner")
+    );
+    anyhow::ensure!(
+        during.failed == 0,
+        "steady-runner was refused {} times",
+        during.failed
+    );
+    Ok(())
 }
