@@ -8,6 +8,9 @@ use super::admin::{cli_service, runtime, DatabaseArgs};
 use crate::config::RetentionLimits;
 use crate::service::retention::{self, PruneOptions, PruneReport};
 
+/// The longest interval between two background prune passes (a day).
+const MAX_INTERVAL_SECS: u64 = 24 * 3600;
+
 /// Retention of the decision log and shadow observations (`cavra serve`).
 #[derive(Debug, Clone, Args)]
 pub struct RetentionArgs {
@@ -25,7 +28,8 @@ pub struct RetentionArgs {
     /// Seconds between two prune passes (each truncates the SQLite WAL after deleting
     /// something); 0: never prune in the background.
     #[arg(long = "retention-interval-seconds", env = "CAVRA_RETENTION_INTERVAL_SECONDS",
-          value_name = "SECS", default_value_t = RetentionLimits::default().interval_secs)]
+          value_name = "SECS", default_value_t = RetentionLimits::default().interval_secs,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_SECS))]
     pub interval_secs: u64,
 }
 

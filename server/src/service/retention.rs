@@ -221,7 +221,9 @@ pub fn spawn(service: Service) -> Option<tokio::task::JoinHandle<()>> {
     }
     let options = PruneOptions::from(&limits);
     Some(tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(Duration::from_secs(limits.interval_secs));
+        // At most a day, so a huge setting cannot overflow the timer.
+        let period = Duration::from_secs(limits.interval_secs.min(24 * 3600));
+        let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut truncate = false;
         loop {
