@@ -9,8 +9,8 @@
 //! exactly one row, per request the server answered with 200 (counted by a middleware).
 //!
 //! The load comes from Debian's `wrk` in its own process when `LOAD_TOOL=wrk` (`WRK_THREADS`,
-//! default 1; `PAUSE_MS` makes each connection wait before each request, to hold a rate below
-//! the maximum), else from an in-process hyper client. `scripts/load.sh` installs wrk and runs
+//! default 1), else from an in-process hyper client; with either, `PAUSE_MS` makes each
+//! connection wait before each request, to hold a rate below the maximum. `scripts/load.sh` installs wrk and runs
 //! both the maximum and the soak.
 //!
 //! `MODE=flood` measures the per-token limits instead (`scripts/load.sh flood`): for `SECONDS`
@@ -19,6 +19,11 @@
 //! with a second token, `steady-runner`, whose latency is compared with a run of the same client
 //! alone just before. It checks that the anonymous flood added no rows, that `flood-runner` got
 //! no more than its bucket allows and that every `steady-runner` request was answered.
+//!
+//! With `TARGET=http://127.0.0.1:PORT` and `TOKEN=<runtime token>` it sets nothing up and checks
+//! no counts: it only drives that running server (e.g. `cavra serve --demo`, whose demo token it
+//! prints) and reports throughput and latency; `PAD_BYTES` pads each input's `capability` field
+//! (recorded in the decision log) to make rows that size (`scripts/soak-retention.sh`).
 //!
 //! Run with:
 //!   cargo run -p server --example decisions_load
@@ -59,6 +64,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let seconds = env_number("SECONDS", 10).clamp(1, 120);
     let connections = env_number("CONNECTIONS", 8).clamp(1, 256);
+    if let Ok(target) = std::env::var("TARGET") {
+        return external(&target, seconds, connections).await;
+    }
     let dir = tempfile::tempdir()?;
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("load.db").display()));
@@ -179,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     let load = if tool == "wrk" {
         wrk(addr, &bodies, &bearer, seconds, connections, dir.path()).await?
     } else {
-        internal_client(addr, bodies, bearer, seconds, connections, None).await?
+        internal_client(addr, bodies, bearer, seconds, connections, env_pause()).await?
     };
     // Let requests cut off by the deadline finish on the server before counting (bounded).
     let mut last = u64::MAX;
@@ -281,6 +289,58 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(matches, "observation count differs from request count");
     anyhow::ensure!(load.failed == 0, "{} requests failed", load.failed);
     Ok(())
+}
+
+/// Drives an already running server at `target` with the runtime token in `TOKEN`.
+async fn external(target: &str, seconds: u64, connections: u64) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = target
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .with_context(|| format!("TARGET `{target}` is not http://HOST:PORT"))?;
+    let token = std::env::var("TOKEN").context("TARGET needs TOKEN (a runtime token)")?;
+    let bearer = format!("Bearer {}", token.trim());
+    // Capped like the server caps a field (4 KiB by default).
+    let pad = "x".repeat(usize::try_from(env_number("PAD_BYTES", 0).min(4096)).unwrap_or(0));
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        lifecycle::dry_run::default_fixtures()
+            .iter()
+            .map(|f| {
+                let mut input = f["input"].clone();
+                if !pad.is_empty() {
+                    input["capability"] = serde_json::Value::from(pad.as_str());
+                }
+                Bytes::from(input.to_string())
+            })
+            .collect(),
+    );
+    let dir = tempfile::tempdir()?;
+    let load = if std::env::var("LOAD_TOOL").is_ok_and(|tool| tool == "wrk") {
+        wrk(addr, &bodies, &bearer, seconds, connections, dir.path()).await?
+    } else {
+        internal_client(addr, bodies, bearer, seconds, connections, env_pause()).await?
+    };
+    println!("target            {target}");
+    println!("connections       {connections}");
+    println!("duration          {:.1} s", load.elapsed);
+    println!("requests counted  {} (by the client)", load.completed);
+    println!("requests failed   {}", load.failed);
+    println!(
+        "throughput        {:.0} decisions/s",
+        load.completed as f64 / load.elapsed
+    );
+    println!(
+        "latency ms        p50 {:.2}  p99 {:.2}  max {:.2}",
+        load.p50, load.p99, load.max
+    );
+    anyhow::ensure!(load.failed == 0, "{} requests failed", load.failed);
+    Ok(())
+}
+
+/// `PAUSE_MS`: how long each connection waits before each request, as the wrk script does.
+fn env_pause() -> Option<Duration> {
+    let millis = env_number("PAUSE_MS", 0).min(10_000);
+    (millis > 0).then(|| Duration::from_millis(millis))
 }
 
 /// What a load run measured (latencies in milliseconds).

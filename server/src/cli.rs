@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 use crate::db::Database;
 
 pub mod admin;
+pub mod db;
 pub mod format;
 pub mod output;
 pub mod pack;
@@ -44,6 +45,8 @@ pub enum Command {
     Packet(admin::PacketArgs),
     /// Verify the signed, hash-chained audit log, or export its head as an anchor.
     Audit(admin::AuditArgs),
+    /// Database maintenance: prune the decision log and shadow observations.
+    Db(db::DbArgs),
 }
 
 /// The exit codes every command shares.
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Token(args) => admin::run_token(args),
         Command::Packet(args) => admin::run_packet(args),
         Command::Audit(args) => admin::run_audit(args),
+        Command::Db(args) => db::run(args),
     };
     match outcome {
         Ok(code) => code,
@@ -173,6 +177,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let options = crate::web::leptos_options(&site_root, args.addr);
         let service =
             admin::build_service(database, &args.data_dir, args.addr, &args.governance).await?;
+        // Prunes every --retention-interval-seconds for as long as the server runs.
+        let _pruner = crate::service::retention::spawn(service.clone());
         let router = crate::web::router(options, service);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -68,6 +68,36 @@ impl Default for RuntimeLimits {
     }
 }
 
+/// Retention of the decision log and shadow observations (`cavra serve` prunes every
+/// `interval_secs`; `cavra db prune` runs one pass). A bound of 0 is off. Unacknowledged shadow
+/// divergences (and their decisions) are kept whatever the bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionLimits {
+    /// Decisions older than this many seconds are pruned.
+    pub max_age_secs: u64,
+    /// Only the newest this many decision-log ids are kept.
+    pub max_rows: u64,
+    /// Seconds between two prune passes of `cavra serve`; 0: no background pruning.
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionLimits {
+    fn default() -> Self {
+        RetentionLimits {
+            max_age_secs: 30 * 24 * 3600,
+            max_rows: 10_000_000,
+            interval_secs: 60,
+        }
+    }
+}
+
+impl RetentionLimits {
+    /// Whether any bound is set.
+    pub fn enabled(&self) -> bool {
+        self.max_age_secs > 0 || self.max_rows > 0
+    }
+}
+
 /// Everything the lifecycle service needs besides the database.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -91,6 +121,8 @@ pub struct ServiceConfig {
     pub default_pack: String,
     /// Runtime tokens: cache lifetime, rate limits, input field caps.
     pub runtime: RuntimeLimits,
+    /// Retention of the decision log and shadow observations.
+    pub retention: RetentionLimits,
 }
 
 impl ServiceConfig {
@@ -107,6 +139,7 @@ impl ServiceConfig {
             allowed_origins: Vec::new(),
             default_pack: lifecycle::plan::DEFAULT_POLICY_PACK.to_owned(),
             runtime: RuntimeLimits::default(),
+            retention: RetentionLimits::default(),
         }
     }
 

@@ -75,7 +75,7 @@ impl Database {
                         sqlx::query("PRAGMA journal_mode = WAL")
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
+                        sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA foreign_keys = ON")
@@ -127,6 +127,51 @@ impl Database {
         &self.pool
     }
 
+    /// SQLite: copies the whole WAL into the database file and truncates it to zero bytes
+    /// (`wal_checkpoint(TRUNCATE)`), as after a prune: PASSIVE checkpoints reuse the WAL from
+    /// its start but never shrink it. Returns whether it was truncated; `false` when a reader or
+    /// writer was busy (try again later). PostgreSQL has no WAL of ours to truncate: `true`.
+    ///
+    /// TRUNCATE holds the write lock while it copies and waits for readers, so it runs with a
+    /// short busy timeout (a waiting decision batch is held up by at most about that long, plus
+    /// the copy of what the PASSIVE pass just before it left), never the pool's five seconds.
+    pub async fn truncate_wal(&self) -> anyhow::Result<bool> {
+        if self.engine != Engine::Sqlite {
+            return Ok(true);
+        }
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("acquiring a connection")?;
+        // Most frames are copied without any lock first.
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *conn)
+            .await
+            .context("checkpointing the WAL")?;
+        sqlx::query(&format!("PRAGMA busy_timeout = {TRUNCATE_BUSY_MS}"))
+            .execute(&mut *conn)
+            .await
+            .context("setting the busy timeout")?;
+        let result: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut *conn)
+                .await;
+        let restored = sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
+            .execute(&mut *conn)
+            .await;
+        if restored.is_err() {
+            // Never hand a connection with the short timeout back to the pool.
+            let _ = conn.close().await;
+        }
+        match result {
+            // (busy, frames in the WAL, frames checkpointed): busy = 1 when it could not finish.
+            Ok((busy, _, _)) => Ok(busy == 0),
+            Err(sqlx::Error::Database(error)) if error.message().contains("locked") => Ok(false),
+            Err(error) => Err(error).context("truncating the WAL"),
+        }
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -170,6 +215,12 @@ fn secure_sqlite_file(url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// How long an SQLite statement waits for a lock held by another connection, in milliseconds.
+const BUSY_TIMEOUT_MS: u32 = 5000;
+
+/// The busy timeout of [`Database::truncate_wal`]'s TRUNCATE checkpoint, in milliseconds.
+const TRUNCATE_BUSY_MS: u32 = 20;
 
 /// How often the SQLite WAL is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);

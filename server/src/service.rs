@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod gate;
 pub mod keys;
 pub mod replay;
+pub mod retention;
 pub mod shadow;
 pub mod tokens;
 pub mod writer;

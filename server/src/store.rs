@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod history;
 pub mod keys;
 pub mod packs;
+pub mod retention;
 pub mod shadow;
 pub mod tokens;
 pub mod users;

@@ -113,40 +113,53 @@ pub(super) async fn revoke_token(
     Ok(AppJson(tokens::revoke(&service, &actor, id).await?))
 }
 
-/// Streams the decision log page by page (bounded memory); an unknown pack is a 404 before the
-/// first byte.
+/// Where the export stands between two pages.
+enum Export {
+    /// A page read, not yet sent, and the id to read the next one after (`None`: the end).
+    Read(String, Option<i64>),
+    /// The next page starts after this id.
+    After(i64),
+    /// Everything sent.
+    Done,
+}
+
+/// Streams the decision log page by page (each page bounded by rows and bytes, so memory is
+/// bounded); an unknown pack is a 404 before the first byte.
+///
+/// The stream is fused: the compression layer polls the body once more after it ended (for
+/// trailers), and an ended `unfold` panics when polled again ("Unfold must not be polled after it
+/// returned `Poll::Ready(None)`"), which broke every export a client asked to be gzipped.
 pub(super) async fn export_decisions(
     State(service): State<Service>,
     Authed(_): Authed,
     Path(pack): Path<String>,
 ) -> Result<Response, AppError> {
-    let (first, last) = shadow::decision_log_page(&service, &pack, 0).await?;
-    let pages = futures_util::stream::unfold(
-        (Some(first), last, service, pack),
-        |(pending, last, service, pack)| async move {
-            if let Some(text) = pending {
-                if text.is_empty() {
-                    return None;
-                }
-                return Some((Ok(Bytes::from(text)), (None, last, service, pack)));
-            }
-            let after = last?;
-            match shadow::decision_log_page(&service, &pack, after).await {
-                Ok((text, _)) if text.is_empty() => None,
-                Ok((text, next)) => Some((Ok(Bytes::from(text)), (None, next, service, pack))),
-                Err(error) => {
-                    tracing::error!(%error, "exporting the decision log");
-                    Some((
-                        Err(std::io::Error::other("decision log export failed")),
-                        (None, None, service, pack),
-                    ))
+    let (text, last) = shadow::decision_log_page(&service, &pack, 0).await?;
+    let pages = futures_util::stream::try_unfold(
+        (Export::Read(text, last), service, pack),
+        |(mut next, service, pack)| async move {
+            loop {
+                let (text, last) = match next {
+                    Export::Done => return Ok::<_, std::io::Error>(None),
+                    Export::Read(text, last) => (text, last),
+                    Export::After(after) => shadow::decision_log_page(&service, &pack, after)
+                        .await
+                        .map_err(|error| {
+                            tracing::error!(%error, "exporting the decision log");
+                            std::io::Error::other("decision log export failed")
+                        })?,
+                };
+                next = last.map_or(Export::Done, Export::After);
+                // A page whose rows were pruned while it was read is empty; read the next.
+                if !text.is_empty() {
+                    return Ok(Some((Bytes::from(text), (next, service, pack))));
                 }
             }
         },
     );
     Ok((
         [(header::CONTENT_TYPE, "application/x-ndjson")],
-        axum::body::Body::from_stream(pages),
+        axum::body::Body::from_stream(futures_util::StreamExt::fuse(pages)),
     )
         .into_response())
 }

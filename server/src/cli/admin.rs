@@ -1,6 +1,6 @@
 //! Governance commands: `cavra user add`, `cavra token create|list|revoke`, `cavra packet verify`,
 //! `cavra audit verify|anchor`, and the service options of `cavra serve` (`--demo`, shadow criteria,
-//! runtime token limits, allowed origins, the evidence key's rotation).
+//! runtime token limits, allowed origins, the evidence key's rotation, retention).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -75,6 +75,10 @@ pub struct GovernanceArgs {
     /// the old key. Without this flag such a start is refused.
     #[arg(long)]
     pub rotate_evidence_key: bool,
+
+    /// Retention of the decision log and shadow observations.
+    #[command(flatten)]
+    pub retention: super::db::RetentionArgs,
 }
 
 /// Builds the service for `cavra serve`, seeding demo data when asked.
@@ -109,6 +113,7 @@ pub async fn build_service(
     config.runtime.burst = args.token_burst;
     config.runtime.token_cache_secs = args.token_cache_seconds;
     config.allowed_origins = args.allowed_origins.clone();
+    config.retention = args.retention.limits();
     let service = Service::new(database, config)?;
     match crate::service::keys::pin(&service, args.rotate_evidence_key).await? {
         KeyOutcome::Pinned { fingerprint } => {
@@ -474,7 +479,7 @@ pub struct AuditSource {
     pub database: DatabaseArgs,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -534,7 +539,7 @@ pub fn run_user(args: UserArgs) -> anyhow::Result<ExitCode> {
 
 /// A service over an existing database, its evidence key checked against the pinned one (the
 /// audit entries of token commands are signed with it).
-async fn cli_service(database: &DatabaseArgs, writes: bool) -> anyhow::Result<Service> {
+pub(super) async fn cli_service(database: &DatabaseArgs, writes: bool) -> anyhow::Result<Service> {
     let db = Database::connect(&database.existing_url()?).await?;
     let service = Service::new(db, ServiceConfig::new(&database.data_dir))?;
     if writes {

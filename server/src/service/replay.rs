@@ -1,6 +1,7 @@
 //! Server-side replay: a stored version against the pack's own recorded decisions, the same
 //! [`Replayer`] `cavra policy replay` runs over an exported log. The newest `window` decisions
-//! are read page by page (constant memory) and decided off the async workers.
+//! are read page by page (pages bounded by rows and bytes, so constant memory) and decided off
+//! the async workers.
 
 use lifecycle::replay::{ReplayReport, Replayer, DEFAULT_EXAMPLES_PER_FLIP};
 
@@ -45,9 +46,13 @@ pub async fn replay_version(
     let mut report = ReplayReport::default();
     let mut first_line = 1u64;
     loop {
+        // Pages are bounded by rows and bytes, so memory is too whatever the inputs' sizes.
         let (text, last) = decision_log_page(service, pack_id, after).await?;
         let Some(last) = last else { break };
         after = last;
+        if text.is_empty() {
+            continue;
+        }
         let lines = text.lines().count() as u64;
         let (candidate, baseline_policy) = (candidate.clone(), baseline_policy.clone());
         let partial = tokio::task::spawn_blocking(move || {

@@ -396,11 +396,21 @@ pub async fn acknowledge(
     Ok(summary)
 }
 
-/// Decision-log rows exported per page of `GET /api/packs/{pack}/decisions.jsonl`.
+/// Most decision-log rows per page of the JSONL export and of the server-side replay.
 pub const EXPORT_PAGE: i64 = 2000;
 
-/// One page of a pack's decision log as JSONL (the shape `cavra policy replay` reads), rows with
-/// `id > after` in id order; returns the text and the last id (None when the page is empty).
+/// About the most text per page: a page ends before the row that would take it past this, so
+/// memory stays bounded whatever the inputs' sizes; a single larger row is a page of its own,
+/// so every page progresses.
+pub const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// What a JSONL line adds to its text columns and pack name: the keys, the id and the time.
+const LINE_OVERHEAD: usize = 160;
+
+/// One page of a pack's decision log as JSONL (the shape `cavra policy replay` reads): rows with
+/// `id > after` in id order, up to [`EXPORT_PAGE`] rows and about [`PAGE_BYTES`] of text. The
+/// second value is the id to read the next page after, `None` at the end of the log; the text
+/// may be empty before the end when the page's rows were pruned while it was read.
 pub async fn decision_log_page(
     service: &Service,
     pack_id: &str,
@@ -410,10 +420,26 @@ pub async fn decision_log_page(
     if after == 0 {
         store::packs::get(&mut conn, pack_id).await?;
     }
-    let rows = store::decisions::page(&mut conn, pack_id, after, EXPORT_PAGE).await?;
-    let mut text = String::new();
-    let mut last = None;
-    for row in rows {
+    // The rows' sizes first (read from headers, not the values), then only the rows that fit.
+    let sizes = store::decisions::sizes(&mut conn, pack_id, after, EXPORT_PAGE).await?;
+    let fixed = LINE_OVERHEAD + pack_id.len();
+    let (mut bytes, mut rows, mut through) = (0_usize, 0_i64, None);
+    for (id, size) in sizes {
+        let line = usize::try_from(size).unwrap_or(0).saturating_add(fixed);
+        if rows > 0 && bytes.saturating_add(line) > PAGE_BYTES {
+            break;
+        }
+        bytes = bytes.saturating_add(line);
+        rows += 1;
+        through = Some(id);
+    }
+    let Some(through) = through else {
+        return Ok((String::new(), None));
+    };
+    let page = store::decisions::page(&mut conn, pack_id, after, through, rows).await?;
+    drop(conn);
+    let mut text = String::with_capacity(bytes.min(PAGE_BYTES));
+    for row in page {
         let input: serde_json::Value = serde_json::from_str(&row.input_json)
             .unwrap_or(serde_json::Value::String(row.input_json));
         let line = serde_json::json!({
@@ -429,7 +455,6 @@ pub async fn decision_log_page(
         });
         text.push_str(&line.to_string());
         text.push('\n');
-        last = Some(row.id);
     }
-    Ok((text, last))
+    Ok((text, Some(through)))
 }

@@ -25,16 +25,40 @@ pub struct LogRow {
     pub runtime: String,
 }
 
-/// Up to `limit` rows of a pack's log with `id > after`, in id order.
+/// Up to `limit` rows of a pack's log with `id > after` and `id <= through`, in id order.
 pub async fn page(
     conn: &mut AnyConnection,
     pack_id: &str,
     after: i64,
+    through: i64,
     limit: i64,
 ) -> Result<Vec<LogRow>> {
     Ok(sqlx::query_as(
         "SELECT id, policy_digest, input_json, decision, rule_id, severity, at, runtime \
          FROM decision_log \
+         WHERE pack_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4",
+    )
+    .bind(pack_id)
+    .bind(after)
+    .bind(through)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// `(id, bytes of its text columns)` of up to `limit` rows of a pack's log with `id > after`, in
+/// id order: what a page would hold, read without reading the values (`octet_length` takes a
+/// value's size from its record header on SQLite, from its varlena header on PostgreSQL).
+pub async fn sizes(
+    conn: &mut AnyConnection,
+    pack_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, CAST(octet_length(input_json) + octet_length(policy_digest) \
+         + octet_length(decision) + octet_length(rule_id) + octet_length(severity) \
+         + octet_length(runtime) AS BIGINT) FROM decision_log \
          WHERE pack_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(pack_id)

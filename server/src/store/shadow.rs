@@ -124,14 +124,24 @@ pub struct Counts {
     pub unauthenticated: i64,
 }
 
-/// Rolls up the observations of a run.
+/// Rolls up the observations of a run: its live rows plus what pruning removed from it
+/// (`shadow_pruned`, `shadow_pruned_flips`, written in the transaction that deleted the rows, see
+/// [`super::retention`]), so pruning never changes a count. Each roll-up is one statement, so it
+/// reads one snapshot even while a prune commits (on PostgreSQL a second statement could see the
+/// rows gone and the tallies grown, or the reverse). Unacknowledged divergences are never pruned:
+/// they are counted from the live rows alone.
 pub async fn counts(conn: &mut AnyConnection, run_id: i64) -> Result<Counts> {
     let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT runtime, COUNT(*), \
-         COUNT(CASE WHEN diverged = 1 THEN 1 END), \
-         COUNT(CASE WHEN diverged = 1 AND acknowledged_by IS NULL THEN 1 END), \
-         MIN(at), MAX(at) \
-         FROM observations WHERE shadow_id = $1 GROUP BY runtime ORDER BY runtime",
+        "SELECT runtime, CAST(SUM(n) AS BIGINT), CAST(SUM(d) AS BIGINT), CAST(SUM(u) AS BIGINT), \
+         MIN(first_at), MAX(last_at) FROM (\
+           SELECT runtime, COUNT(*) AS n, COUNT(CASE WHEN diverged = 1 THEN 1 END) AS d, \
+           COUNT(CASE WHEN diverged = 1 AND acknowledged_by IS NULL THEN 1 END) AS u, \
+           MIN(at) AS first_at, MAX(at) AS last_at \
+           FROM observations WHERE shadow_id = $1 GROUP BY runtime \
+           UNION ALL \
+           SELECT runtime, observations, divergences, 0, first_at, last_at \
+           FROM shadow_pruned WHERE shadow_id = $1\
+         ) counted GROUP BY runtime ORDER BY runtime",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)
@@ -157,26 +167,23 @@ pub async fn counts(conn: &mut AnyConnection, run_id: i64) -> Result<Counts> {
         });
     }
     counts.traffic_ms = span.map_or(0, |(first, last)| last.saturating_sub(first).max(0));
-    let by_flip: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT flip_kind, COUNT(*) FROM observations \
-         WHERE shadow_id = $1 AND diverged = 1 AND runtime <> '' GROUP BY flip_kind",
+    let flips: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT flip_kind, enforced_rule_id, candidate_rule_id, CAST(SUM(n) AS BIGINT) FROM (\
+           SELECT flip_kind, enforced_rule_id, candidate_rule_id, COUNT(*) AS n \
+           FROM observations WHERE shadow_id = $1 AND diverged = 1 AND runtime <> '' \
+           GROUP BY flip_kind, enforced_rule_id, candidate_rule_id \
+           UNION ALL \
+           SELECT flip_kind, enforced_rule_id, candidate_rule_id, divergences \
+           FROM shadow_pruned_flips WHERE shadow_id = $1\
+         ) counted GROUP BY flip_kind, enforced_rule_id, candidate_rule_id",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)
     .await?;
-    let by_rule: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT enforced_rule_id, candidate_rule_id, COUNT(*) FROM observations \
-         WHERE shadow_id = $1 AND diverged = 1 AND runtime <> '' \
-         GROUP BY enforced_rule_id, candidate_rule_id",
-    )
-    .bind(run_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    counts.by_flip = by_flip.into_iter().collect();
-    counts.by_rule = by_rule
-        .into_iter()
-        .map(|(from, to, count)| (format!("{from} -> {to}"), count))
-        .collect();
+    for (flip, from, to, count) in flips {
+        *counts.by_flip.entry(flip).or_insert(0) += count;
+        *counts.by_rule.entry(format!("{from} -> {to}")).or_insert(0) += count;
+    }
     Ok(counts)
 }
 

@@ -549,6 +549,7 @@ async fn secure_cookie_when_not_on_loopback() {
         token_cache_seconds: 5,
         allowed_origins: Vec::new(),
         rotate_evidence_key: false,
+        retention: server::cli::db::RetentionArgs::default(),
     };
     let public: SocketAddr = "0.0.0.0:3000".parse().unwrap();
     let service =

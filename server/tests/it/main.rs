@@ -31,6 +31,7 @@ mod governance_audit;
 mod hostile_input;
 mod journey;
 mod replay_and_pointers;
+mod retention;
 mod runtime_tokens;
 mod web;
 
