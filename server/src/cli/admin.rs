@@ -1,6 +1,6 @@
 //! Governance commands: `cavra user add`, `cavra token create|list|revoke`, `cavra packet verify`,
 //! `cavra audit verify|anchor`, and the service options of `cavra serve` (`--demo`, shadow criteria,
-//! runtime token limits, allowed origins, the evidence key's rotation).
+//! runtime token limits, allowed origins, the evidence key's rotation, sign-in limits).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -75,6 +75,10 @@ pub struct GovernanceArgs {
     /// the old key. Without this flag such a start is refused.
     #[arg(long)]
     pub rotate_evidence_key: bool,
+
+    /// Sign-in throttling, the password-hash cap and trusted proxies.
+    #[command(flatten)]
+    pub signin: super::limits::SigninArgs,
 }
 
 /// Builds the service for `cavra serve`, seeding demo data when asked.
@@ -109,6 +113,7 @@ pub async fn build_service(
     config.runtime.burst = args.token_burst;
     config.runtime.token_cache_secs = args.token_cache_seconds;
     config.allowed_origins = args.allowed_origins.clone();
+    args.signin.apply(&mut config)?;
     let service = Service::new(database, config)?;
     match crate::service::keys::pin(&service, args.rotate_evidence_key).await? {
         KeyOutcome::Pinned { fingerprint } => {
