@@ -188,6 +188,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("CAVRA Policy Lifecycle is serving on http://{local}");
         let options = args.connections.options();
         tracing::debug!(?options, "connection limits");
+        // Each connection is a file descriptor; the cap only helps below the process's limit.
+        if let Some(files) = crate::serve::open_file_limit() {
+            let wanted = u64::try_from(options.max_connections).unwrap_or(u64::MAX);
+            if files < wanted.saturating_add(64) {
+                tracing::warn!(
+                    open_files = files,
+                    max_connections = wanted,
+                    "the open-file limit is below --max-connections; raise `ulimit -n` or lower the cap"
+                );
+            }
+        }
         crate::serve::serve(listener, router, options, shutdown_signal())
             .await
             .context("serving HTTP")

@@ -67,7 +67,7 @@ impl Default for ServeOptions {
 
 /// What an over-cap connection is told before it is closed (if its socket takes it at once).
 const OVER_CAP: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\
-retry-after: 1\r\ncontent-type: text/plain\r\ncontent-length: 24\r\n\r\ntoo many open connections";
+retry-after: 1\r\ncontent-type: text/plain\r\ncontent-length: 25\r\n\r\ntoo many open connections";
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
 /// their requests and returns once every one is closed.
@@ -128,6 +128,20 @@ pub async fn serve(
     // Every open connection holds a slot: all slots back means all connections closed.
     let _ = slots.acquire_many(max).await;
     Ok(())
+}
+
+/// The process's soft limit on open files (Linux `/proc/self/limits`; `None` elsewhere): past
+/// it, accepting fails and connections queue in the kernel instead of being answered.
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_file_limit(&limits)
+}
+
+fn parse_open_file_limit(limits: &str) -> Option<u64> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// An accept error: a connection that died in the queue is skipped; anything else (out of file
@@ -406,5 +420,32 @@ impl AsyncWrite for Tracked {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_over_cap_answer_is_well_formed() {
+        let text = std::str::from_utf8(OVER_CAP).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(length, body.len());
+        assert!(head.starts_with("HTTP/1.1 503 "));
+    }
+
+    #[test]
+    fn reads_the_soft_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max open files            1024                 524288               files\n";
+        assert_eq!(parse_open_file_limit(limits), Some(1024));
+        assert_eq!(parse_open_file_limit("Max open files unlimited"), None);
     }
 }
