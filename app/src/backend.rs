@@ -59,6 +59,15 @@ pub enum BackendError {
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
+    /// The server is at capacity for this kind of work (password hashes); retry after the given
+    /// number of seconds.
+    #[error("{what}; retry in {retry_after_secs} s")]
+    Busy {
+        /// What is at capacity (`too many sign-ins at once`, …).
+        what: String,
+        /// Seconds after which a retry is likely to be served.
+        retry_after_secs: u64,
+    },
 }
 
 /// A user's role.
@@ -563,6 +572,7 @@ pub use ssr::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::net::IpAddr;
     use std::sync::Arc;
 
     use leptos::prelude::*;
@@ -583,10 +593,13 @@ mod ssr {
         /// The user behind a session cookie value.
         async fn authenticate(&self, session_token: &str) -> Result<Actor, BackendError>;
         /// Checks a password and opens a session; returns the user and the session token.
+        /// Sign-ins are throttled per account and per `client` address (the request's
+        /// [`ClientAddr`]; `None` only for callers without a network peer).
         async fn login(
             &self,
             username: &str,
             password: &str,
+            client: Option<IpAddr>,
         ) -> Result<(Actor, String), BackendError>;
         /// Ends a session.
         async fn logout(&self, session_token: &str) -> Result<(), BackendError>;
@@ -774,6 +787,19 @@ mod ssr {
                 actor: Err(BackendError::Unauthenticated),
             }
         }
+    }
+
+    /// The request's client address as the server resolved it: the TCP peer, or the address a
+    /// trusted proxy forwarded. The server stores it in the request's extensions.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ClientAddr(pub IpAddr);
+
+    /// The current request's client address (`None` outside a request the server resolved).
+    pub async fn current_client() -> Option<IpAddr> {
+        let parts: Result<http::request::Parts, _> = leptos_axum::extract().await;
+        parts
+            .ok()
+            .and_then(|parts| parts.extensions.get::<ClientAddr>().map(|client| client.0))
     }
 
     /// What server functions need from HTTP, implemented by the server and provided as context,

@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
 
     // A candidate that no longer allows `pytest*`: its decisions diverge for pytest requests.
     let (author, _) = service
-        .login("author", "author-demo-pass")
+        .login("author", "author-demo-pass", None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let fail = |e: app::backend::BackendError| anyhow::anyhow!("{e}");
@@ -144,7 +144,13 @@ async fn main() -> anyhow::Result<()> {
             }
         },
     ));
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    // The serve loop of `cavra serve`, so the numbers include its connection handling.
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        server::serve::ServeOptions::default(),
+        std::future::pending(),
+    ));
 
     let bodies: Arc<Vec<Bytes>> = Arc::new(
         lifecycle::dry_run::default_fixtures()

@@ -1,15 +1,19 @@
 //! HTTP-side authentication: the session cookie, resolved once per request into a [`Session`]
-//! extension that REST handlers ([`Authed`]) and server functions read alike, and the Origin
-//! (CSRF) check on mutating requests. Sessions themselves live in the database
+//! extension that REST handlers ([`Authed`]) and server functions read alike, the client's
+//! address ([`ClientAddr`], for the sign-in throttle), and the Origin (CSRF) check on mutating
+//! requests. Sessions themselves live in the database
 //! ([`crate::service::accounts`]).
 
-use axum::extract::{FromRequestParts, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
 
-use app::backend::{Actor, Backend, BackendError, Session};
+use app::backend::{Actor, Backend, BackendError, ClientAddr, Session};
 
 use crate::errors::AppError;
 use crate::service::Service;
@@ -55,6 +59,70 @@ pub async fn resolve_session(
             None => Session::anonymous(),
         };
         request.extensions_mut().insert(session);
+    }
+    next.run(request).await
+}
+
+/// The client of a request: the TCP peer, unless the peer is a trusted proxy; then the
+/// rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left
+/// were written by the client and prove nothing). A malformed entry, or a header that names only
+/// proxies, leaves the peer as the client.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|value| value.to_str().map_or(vec![""], |v| v.split(',').collect()))
+        .map(str::trim)
+        .collect();
+    for entry in entries.iter().rev() {
+        let Some(ip) = parse_forwarded(entry) else {
+            return peer;
+        };
+        if !is_trusted(&ip) {
+            return canonical(ip);
+        }
+    }
+    peer
+}
+
+/// An `X-Forwarded-For` entry: an address, or an address with a port (`[v6]:port`, `v4:port`).
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+}
+
+/// An IPv4-mapped IPv6 address as IPv4, so `--trusted-proxy 10.0.0.0/8` matches a dual-stack peer.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// Middleware: stores the request's [`ClientAddr`] (from the connection's peer address, see
+/// [`client_address`]). Requests without a peer (driven in-process) get none.
+pub async fn resolve_client(
+    State(service): State<Service>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let client = client_address(
+            canonical(peer),
+            request.headers(),
+            &service.config().trusted_proxies,
+        );
+        request.extensions_mut().insert(ClientAddr(client));
     }
     next.run(request).await
 }
@@ -174,6 +242,37 @@ mod tests {
         assert!(!check(&[("sec-fetch-site", "cross-site")]));
         assert!(check(&[("sec-fetch-site", "same-origin")]));
         assert!(check(&[]), "non-browser clients send neither header");
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let client = |peer: &str, forwarded: &[&str]| {
+            let mut map = HeaderMap::new();
+            for value in forwarded {
+                map.append("x-forwarded-for", value.parse().unwrap());
+            }
+            client_address(peer.parse().unwrap(), &map, &trusted).to_string()
+        };
+        // From an untrusted peer the header is ignored, whatever it says.
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), "203.0.113.9");
+        // From a proxy: the rightmost entry that is not a proxy; spoofed entries to its left lose.
+        assert_eq!(client("10.0.0.2", &["198.51.100.1"]), "198.51.100.1");
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, 198.51.100.1, 10.0.0.7"]),
+            "198.51.100.1"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4", "198.51.100.1"]),
+            "198.51.100.1"
+        );
+        assert_eq!(client("10.0.0.2", &["[2001:db8::1]:443"]), "2001:db8::1");
+        assert_eq!(client("10.0.0.2", &["198.51.100.1:5000"]), "198.51.100.1");
+        // No header, garbage, or only proxies: the peer itself.
+        assert_eq!(client("10.0.0.2", &[]), "10.0.0.2");
+        assert_eq!(client("10.0.0.2", &["1.2.3.4, garbage"]), "10.0.0.2");
+        assert_eq!(client("10.0.0.2", &["10.0.0.9"]), "10.0.0.2");
+        assert_eq!(client("::1", &["::ffff:198.51.100.1"]), "198.51.100.1");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::db::Database;
 pub mod admin;
 pub mod db;
 pub mod format;
+pub mod limits;
 pub mod output;
 pub mod pack;
 pub mod policy;
@@ -89,9 +90,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CAVRA_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 
-    /// Lifecycle service options (`--demo`, shadow criteria, allowed origins).
+    /// Lifecycle service options (`--demo`, shadow criteria, allowed origins, sign-in limits).
     #[command(flatten)]
     pub governance: admin::GovernanceArgs,
+
+    /// Connection limits: header, body and idle timeouts, the connection cap.
+    #[command(flatten)]
+    pub connections: limits::ConnectionArgs,
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code.
@@ -187,8 +192,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(site_root = %site_root.display(), "listening on http://{local}");
         // Printed on stdout as well, so scripts (and people) can find the URL.
         println!("CAVRA Policy Lifecycle is serving on http://{local}");
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
+        let options = args.connections.options();
+        tracing::debug!(?options, "connection limits");
+        // Each connection is a file descriptor; the cap only helps below the process's limit.
+        if let Some(files) = crate::serve::open_file_limit() {
+            let wanted = u64::try_from(options.max_connections).unwrap_or(u64::MAX);
+            if files < wanted.saturating_add(64) {
+                tracing::warn!(
+                    open_files = files,
+                    max_connections = wanted,
+                    "the open-file limit is below --max-connections; raise `ulimit -n` or lower the cap"
+                );
+            }
+        }
+        crate::serve::serve(listener, router, options, shutdown_signal())
             .await
             .context("serving HTTP")
     })

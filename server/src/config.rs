@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use ipnet::IpNet;
+
 use app::backend::ShadowRule;
 
 /// When a shadow run is good enough for promotion. The first three are the defaults of a pack's
@@ -98,6 +100,48 @@ impl RetentionLimits {
     }
 }
 
+/// Sign-in throttling and the password-hash cap (docs/RELIABILITY.md, "Sign-in").
+///
+/// A key (an account name, or a client address) with `n` failures inside `window_secs`, the
+/// last at `t`, may try again from `t + min(first_delay · 2^(n - free), max_delay)` once
+/// `n >= free`. The
+/// account's cap is short, so an attacker elsewhere can slow the real owner but not lock them
+/// out; a client address's cap is long, so one client guessing many names is held back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigninLimits {
+    /// Failures of one account name before delays start.
+    pub account_free_failures: i64,
+    /// The longest delay an account's failures impose, in seconds.
+    pub account_max_delay_secs: i64,
+    /// Failures from one client address (IPv6: its /64) before delays start.
+    pub client_free_failures: i64,
+    /// The longest delay a client address's failures impose, in seconds.
+    pub client_max_delay_secs: i64,
+    /// How long a failure counts; older ones are deleted. At least both caps.
+    pub window_secs: i64,
+    /// The first delay, in milliseconds; each further failure doubles it.
+    pub first_delay_ms: i64,
+    /// Password hashes (sign-in checks and new passwords) computed at once.
+    pub max_password_hashes: usize,
+    /// How long a sign-in waits for a hash slot before 503 with `Retry-After`, in milliseconds.
+    pub hash_wait_ms: u64,
+}
+
+impl Default for SigninLimits {
+    fn default() -> Self {
+        SigninLimits {
+            account_free_failures: 3,
+            account_max_delay_secs: 30,
+            client_free_failures: 10,
+            client_max_delay_secs: 15 * 60,
+            window_secs: 3600,
+            first_delay_ms: 1000,
+            max_password_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_wait_ms: 1000,
+        }
+    }
+}
+
 /// Everything the lifecycle service needs besides the database.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -109,10 +153,11 @@ pub struct ServiceConfig {
     pub secure_cookies: bool,
     /// Session lifetime.
     pub session_ttl_secs: i64,
-    /// Failed sign-ins per user name within `login_window_secs` before sign-in is refused.
-    pub login_max_failures: i64,
-    /// The rate-limit window.
-    pub login_window_secs: i64,
+    /// Sign-in throttling and the password-hash cap.
+    pub signin: SigninLimits,
+    /// Peers whose `X-Forwarded-For` names the client (reverse proxies); from anyone else the
+    /// header is ignored and the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// Largest accepted request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
     /// Extra origins allowed to send mutating requests (besides the server's own).
@@ -133,8 +178,8 @@ impl ServiceConfig {
             shadow: ShadowCriteria::default(),
             secure_cookies: true,
             session_ttl_secs: 12 * 3600,
-            login_max_failures: 5,
-            login_window_secs: 15 * 60,
+            signin: SigninLimits::default(),
+            trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             allowed_origins: Vec::new(),
             default_pack: lifecycle::plan::DEFAULT_POLICY_PACK.to_owned(),

@@ -1,6 +1,6 @@
 //! HTTP error answers: the one mapping from a service error to a status code, and the JSON body
 //! `{code, message}` (plus `current_revision` on a stale save, `missing` on a refused gate and
-//! `retry_after_secs` when rate limited). REST handlers, middleware and server functions (through
+//! `retry_after_secs` when rate limited or busy). REST handlers, middleware and server functions (through
 //! [`crate::web`]'s `HttpPort`) all answer through it. 5xx bodies say nothing internal.
 
 use axum::extract::rejection::JsonRejection;
@@ -13,7 +13,7 @@ use app::backend::BackendError;
 /// The status code of a service error.
 pub fn status_of(error: &BackendError) -> StatusCode {
     match error {
-        BackendError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        BackendError::Unavailable | BackendError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         BackendError::Unauthenticated => StatusCode::UNAUTHORIZED,
         BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
         BackendError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -23,10 +23,13 @@ pub fn status_of(error: &BackendError) -> StatusCode {
     }
 }
 
-/// The `Retry-After` header value of a rate-limited answer.
+/// The `Retry-After` header value of a rate-limited or busy answer.
 pub fn retry_after(error: &BackendError) -> Option<HeaderValue> {
     match error {
         BackendError::RateLimited {
+            retry_after_secs, ..
+        }
+        | BackendError::Busy {
             retry_after_secs, ..
         } => HeaderValue::from_str(&retry_after_secs.to_string()).ok(),
         _ => None,
@@ -85,6 +88,13 @@ impl From<BackendError> for AppError {
                 retry_after_secs, ..
             } => {
                 let mut error = AppError::new(status, "rate_limited", message);
+                error.body["retry_after_secs"] = retry_after_secs.into();
+                error
+            }
+            BackendError::Busy {
+                retry_after_secs, ..
+            } => {
+                let mut error = AppError::new(status, "busy", message);
                 error.body["retry_after_secs"] = retry_after_secs.into();
                 error
             }

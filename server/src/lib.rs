@@ -12,6 +12,7 @@ pub mod demo;
 pub mod errors;
 pub mod evidence;
 pub mod fsperm;
+pub mod serve;
 pub mod service;
 pub mod store;
 pub mod time;

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod replay;
 pub mod retention;
 pub mod shadow;
+pub mod throttle;
 pub mod tokens;
 pub mod writer;
 
@@ -67,6 +68,8 @@ struct Inner {
     writer: writer::Writer,
     // The active runtime tokens, re-read every few seconds (see `tokens`).
     tokens: tokens::Registry,
+    // The cap on concurrent password hashes (per process: it guards this machine's cores).
+    hash_slots: accounts::HashSlots,
 }
 
 /// A packet file to write once its transaction committed.
@@ -153,6 +156,7 @@ impl Service {
     pub fn new(db: Database, config: ServiceConfig) -> anyhow::Result<Service> {
         crate::fsperm::private_dir(&config.data_dir)?;
         let signer = Signer::load_or_create(&config.key_dir())?;
+        let hash_slots = accounts::HashSlots::new(&config.signin);
         Ok(Service {
             inner: Arc::new(Inner {
                 db,
@@ -161,6 +165,7 @@ impl Service {
                 compiled: Mutex::new(HashMap::new()),
                 writer: writer::Writer::default(),
                 tokens: tokens::Registry::default(),
+                hash_slots,
             }),
         })
     }
@@ -186,6 +191,15 @@ impl Service {
 
     pub(crate) fn tokens(&self) -> &tokens::Registry {
         &self.inner.tokens
+    }
+
+    pub(crate) fn hash_slots(&self) -> &accounts::HashSlots {
+        &self.inner.hash_slots
+    }
+
+    /// How many password hashes (sign-in checks and new passwords) this process has started.
+    pub fn password_hashes_started(&self) -> u64 {
+        self.inner.hash_slots.computed()
     }
 
     /// Starts a lifecycle write by `actor`: a transaction holding the `lifecycle_lock` row, with
@@ -334,8 +348,13 @@ impl Backend for Service {
         accounts::authenticate(self, session_token).await
     }
 
-    async fn login(&self, username: &str, password: &str) -> Result<(Actor, String)> {
-        accounts::login(self, username, password).await
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(Actor, String)> {
+        accounts::login(self, username, password, client).await
     }
 
     async fn logout(&self, session_token: &str) -> Result<()> {

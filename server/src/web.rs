@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use app::backend::{BackendError, HttpPort, SharedBackend, SharedHttp};
 
-use crate::auth::{check_origin, resolve_session};
+use crate::auth::{check_origin, resolve_client, resolve_session};
 use crate::service::Service;
 
 /// Server functions' HTTP answers: the same status mapping and session cookie as the REST API.
@@ -130,6 +130,10 @@ pub fn router(options: LeptosOptions, service: Service) -> Router {
         .layer(middleware::from_fn_with_state(
             service.clone(),
             check_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            service.clone(),
+            resolve_client,
         ))
         .layer(middleware::from_fn_with_state(
             service,

@@ -18,8 +18,9 @@ pub async fn whoami() -> Result<Option<Actor>, ApiError> {
 /// Checks the password, opens a session and sets the session cookie.
 #[server]
 pub async fn login(username: String, password: String) -> Result<Actor, ApiError> {
+    let client = crate::backend::current_client().await;
     let (actor, token) = super::ssr::backend()?
-        .login(username.trim(), &password)
+        .login(username.trim(), &password, client)
         .await?;
     set_cookie(Some(&token));
     Ok(actor)

@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 
-use app::backend::{Backend, Session};
+use app::backend::{Backend, ClientAddr, Session};
 
 use super::{ApiResult, AppError, AppJson};
 use crate::auth::{clear_cookie, session_cookie, Authed};
@@ -24,9 +24,13 @@ pub(super) struct LoginBody {
 
 pub(super) async fn login(
     State(service): State<Service>,
+    client: Option<Extension<ClientAddr>>,
     AppJson(body): AppJson<LoginBody>,
 ) -> Result<Response, AppError> {
-    let (actor, token) = service.login(&body.username, &body.password).await?;
+    let client = client.map(|Extension(ClientAddr(ip))| ip);
+    let (actor, token) = service
+        .login(&body.username, &body.password, client)
+        .await?;
     let cookie = session_cookie(
         &token,
         service.config().secure_cookies,

@@ -1,6 +1,6 @@
 //! Governance commands: `cavra user add`, `cavra token create|list|revoke`, `cavra packet verify`,
 //! `cavra audit verify|anchor`, and the service options of `cavra serve` (`--demo`, shadow criteria,
-//! runtime token limits, allowed origins, the evidence key's rotation, retention).
+//! runtime token limits, allowed origins, the evidence key's rotation, retention, sign-in limits).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -79,6 +79,9 @@ pub struct GovernanceArgs {
     /// Retention of the decision log and shadow observations.
     #[command(flatten)]
     pub retention: super::db::RetentionArgs,
+    /// Sign-in throttling, the password-hash cap and trusted proxies.
+    #[command(flatten)]
+    pub signin: super::limits::SigninArgs,
 }
 
 /// Builds the service for `cavra serve`, seeding demo data when asked.
@@ -114,6 +117,7 @@ pub async fn build_service(
     config.runtime.token_cache_secs = args.token_cache_seconds;
     config.allowed_origins = args.allowed_origins.clone();
     config.retention = args.retention.limits();
+    args.signin.apply(&mut config)?;
     let service = Service::new(database, config)?;
     match crate::service::keys::pin(&service, args.rotate_evidence_key).await? {
         KeyOutcome::Pinned { fingerprint } => {

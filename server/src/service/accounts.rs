@@ -1,18 +1,26 @@
-//! Accounts: the password rule, argon2id password hashes, database-backed sessions and sign-in
-//! rate limiting.
+//! Accounts: the password rule, argon2id password hashes (at most a few at once), database-backed
+//! sessions and sign-in throttling per account and per client ([`super::throttle`]).
 //!
 //! Sessions and failed sign-ins live in the database, so any replica can check any session and
-//! the rate limit holds across replicas. Session tokens are 32 random bytes; only their SHA-256
+//! the throttle holds across replicas. Session tokens are 32 random bytes; only their SHA-256
 //! is stored. User creation and every sign-in, successful or not, is an audit entry
 //! (`user.create`, `session.login`, `session.login_failed`; never the password); a sign-in
 //! refused by the rate limit is not, as no password was checked.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use app::backend::{Actor, BackendError, Role};
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
+use sqlx::AnyConnection;
+use tokio::sync::Semaphore;
 
-use super::{now_millis, Result, Service};
+use super::{now_millis, throttle, Result, Service};
+use crate::config::SigninLimits;
 use crate::evidence::sha256_hex;
 use crate::store;
 
@@ -29,37 +37,90 @@ pub struct NewUser<'a> {
     pub groups: Vec<String>,
 }
 
-/// Hashes a password with argon2id (the crate's default parameters) on a blocking thread.
-pub async fn hash_password(password: &str) -> Result<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(|_| BackendError::Unavailable)?
-    .map_err(|error| {
-        tracing::error!(%error, "hashing a password failed");
-        BackendError::Unavailable
-    })
+/// The cap on concurrent password hashes: argon2id is meant to be expensive (19 MiB and ~25 ms a
+/// hash), so unbounded concurrent sign-ins would take every core and a lot of memory. A hash
+/// waits up to `hash_wait_ms` for one of `max_password_hashes` slots, else the caller gets
+/// [`BackendError::Busy`] (503 with `Retry-After`).
+#[derive(Debug)]
+pub(crate) struct HashSlots {
+    slots: Arc<Semaphore>,
+    wait: Duration,
+    computed: AtomicU64,
 }
 
-async fn verify_password(password: &str, stored: &str) -> bool {
+impl HashSlots {
+    pub(crate) fn new(limits: &SigninLimits) -> HashSlots {
+        HashSlots {
+            slots: Arc::new(Semaphore::new(limits.max_password_hashes.max(1))),
+            wait: Duration::from_millis(limits.hash_wait_ms),
+            computed: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `hash` on a blocking thread once a slot is free.
+    async fn run<T: Send + 'static>(&self, hash: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let permit = match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_closed)) => return Err(BackendError::Unavailable),
+            Err(_elapsed) => {
+                return Err(BackendError::Busy {
+                    what: "too many sign-ins at once".into(),
+                    retry_after_secs: 1,
+                })
+            }
+        };
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        // The permit moves into the blocking task: a caller that goes away (a dropped request)
+        // does not free the slot while its hash still runs.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash()
+        })
+        .await
+        .map_err(|_| BackendError::Unavailable)
+    }
+
+    /// How many hashes were started since the service was built.
+    pub(crate) fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+}
+
+/// Hashes a password with argon2id (the crate's default parameters) within the hash cap.
+pub async fn hash_password(service: &Service, password: &str) -> Result<String> {
+    let password = password.to_owned();
+    service
+        .hash_slots()
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+        })
+        .await?
+        .map_err(|error| {
+            tracing::error!(%error, "hashing a password failed");
+            BackendError::Unavailable
+        })
+}
+
+/// Whether `password` matches the stored PHC string, within the hash cap.
+async fn verify_password(service: &Service, password: &str, stored: &str) -> Result<bool> {
     let password = password.to_owned();
     let stored = stored.to_owned();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    service
+        .hash_slots()
+        .run(move || {
+            PasswordHash::new(&stored)
+                .map(|hash| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &hash)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
 }
 
 /// The shortest password accepted, in characters (Unicode scalar values, not bytes).
@@ -125,7 +186,7 @@ pub async fn create_user_as(service: &Service, actor: &str, user: &NewUser<'_>) 
             "an approver belongs to at least one approver group".into(),
         ));
     }
-    let hash = hash_password(user.password).await?;
+    let hash = hash_password(service, user.password).await?;
     let mut write = service.begin_write(actor).await?;
     let row = store::users::NewUser {
         username,
@@ -172,33 +233,69 @@ pub async fn find_user(service: &Service, username: &str) -> Result<Option<Actor
     Ok(store::users::by_name(&mut conn, username).await?)
 }
 
-/// Checks the password (rate limited per user name) and opens a session.
-pub async fn login(service: &Service, username: &str, password: &str) -> Result<(Actor, String)> {
+/// Checks the password and opens a session, throttled per account and per client
+/// ([`super::throttle`]).
+///
+/// An attempt the throttle refuses is answered with [`BackendError::RateLimited`] before any
+/// hash is computed. One it lets through is first recorded as a failure, under the lifecycle
+/// lock, so concurrent attempts (from any replica) count each other; a correct password then
+/// deletes the account's failures, a wrong one keeps the row, and one that never got a hash slot
+/// ([`BackendError::Busy`]) removes it again.
+pub async fn login(
+    service: &Service,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<(Actor, String)> {
     let config = service.config();
-    let now = now_millis();
-    let window_start = now - config.login_window_secs * 1000;
-    let mut conn = service.conn().await?;
-    let (count, oldest) = store::users::failures_since(&mut conn, username, window_start).await?;
-    if count >= config.login_max_failures {
-        let retry_at = oldest.unwrap_or(now) + config.login_window_secs * 1000;
-        return Err(BackendError::RateLimited {
-            what: "too many failed sign-ins".into(),
-            retry_after_secs: u64::try_from((retry_at - now).max(1000) / 1000).unwrap_or(1),
-        });
+    let username = username.trim();
+    let account = throttle::account_key(username);
+    let client = client.map(throttle::client_key);
+    // A refusal needs only a read: a flood of refused attempts never queues on the lock.
+    {
+        let mut conn = service.conn().await?;
+        check_throttle(
+            service,
+            &mut conn,
+            &account,
+            client.as_deref(),
+            now_millis(),
+        )
+        .await?;
     }
+    let charge = {
+        let mut tx = service.lock().await?;
+        let now = now_millis();
+        check_throttle(service, &mut tx, &account, client.as_deref(), now).await?;
+        let window_start = now - config.signin.window_secs.max(1) * 1000;
+        // Bounded per attempt, and each attempt adds one row, so old rows never pile up.
+        store::users::prune_failures(&mut tx, window_start, PRUNE_BATCH).await?;
+        let id =
+            store::users::record_failure(&mut tx, &account, client.as_deref().unwrap_or(""), now)
+                .await?;
+        tx.commit().await.map_err(store::db_error)?;
+        id
+    };
+    let mut conn = service.conn().await?;
     let found = store::users::credentials(&mut conn, username).await?;
+    drop(conn);
     // Verify against a fixed hash for unknown users too, so timing does not reveal names.
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J8cLVg2Gm9CvZK6iXUtWvX5sS3cCvC1gQx7qQ8x1d5E";
     let stored = found.as_ref().map_or(DUMMY, |(_, hash)| hash.as_str());
-    let valid = verify_password(password, stored).await && found.is_some();
-    drop(conn);
+    let valid = match verify_password(service, password, stored).await {
+        Ok(valid) => valid && found.is_some(),
+        Err(error) => {
+            // No password was checked: the attempt does not count.
+            let mut conn = service.conn().await?;
+            store::users::forget_failure(&mut conn, charge).await?;
+            return Err(error);
+        }
+    };
     let Some((actor, _)) = found.as_ref().filter(|_| valid) else {
         // The attempted name is recorded (cut to a user name's length), never the password.
         let mut write = service.begin_write("anonymous").await?;
-        let at = write.now();
-        store::users::record_failure(&mut write, username, at).await?;
         let detail = serde_json::json!({
-            "username": username.chars().take(64).collect::<String>(),
+            "username": account,
             "user_id": found.as_ref().map(|(actor, _)| actor.id),
             "reason": if found.is_some() { "wrong password" } else { "unknown user" },
         });
@@ -214,12 +311,41 @@ pub async fn login(service: &Service, username: &str, password: &str) -> Result<
     let now = write.now();
     let expires_at = now + config.session_ttl_secs * 1000;
     let token_hash = sha256_hex(token.as_bytes());
-    store::users::open_session(&mut write, username, actor.id, &token_hash, now, expires_at)
+    store::users::open_session(&mut write, &account, actor.id, &token_hash, now, expires_at)
         .await?;
     let detail = serde_json::json!({"user_id": actor.id, "expires_at": expires_at});
     write.audit("session.login", "", "", detail).await?;
     service.commit(write).await?;
     Ok((actor, token))
+}
+
+/// Old failures deleted per sign-in attempt at most.
+const PRUNE_BATCH: i64 = 256;
+
+/// Refuses an attempt the throttle does not let through at `now`.
+async fn check_throttle(
+    service: &Service,
+    conn: &mut AnyConnection,
+    account: &str,
+    client: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let limits = &service.config().signin;
+    let since = now - limits.window_secs.max(1) * 1000;
+    let failures = |(count, latest)| throttle::Failures { count, latest };
+    let by_account = failures(store::users::account_failures(conn, account, since).await?);
+    let by_client = match client {
+        Some(client) => Some(failures(
+            store::users::client_failures(conn, client, since).await?,
+        )),
+        None => None,
+    };
+    throttle::check(limits, by_account, by_client, now).map_err(|refusal| {
+        BackendError::RateLimited {
+            what: refusal.what().into(),
+            retry_after_secs: refusal.retry_after_secs(now),
+        }
+    })
 }
 
 /// Ends a session.

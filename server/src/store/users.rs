@@ -116,14 +116,14 @@ pub async fn credentials(
     }
 }
 
-/// Failed sign-ins of a name since `since`: how many, and the oldest time.
-pub async fn failures_since(
+/// Failed sign-ins of an account name after `since`: how many, and the latest time.
+pub async fn account_failures(
     conn: &mut AnyConnection,
     username: &str,
     since: i64,
 ) -> Result<(i64, Option<i64>)> {
     Ok(sqlx::query_as(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures \
+        "SELECT COUNT(*) AS n, MAX(at) AS latest FROM login_failures \
          WHERE username = $1 AND at > $2",
     )
     .bind(username)
@@ -132,14 +132,66 @@ pub async fn failures_since(
     .await?)
 }
 
-/// Records a failed sign-in.
-pub async fn record_failure(conn: &mut AnyConnection, username: &str, at: i64) -> Result<()> {
-    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-        .bind(username)
-        .bind(at)
+/// Failed sign-ins from a client (its throttle key) after `since`: how many, and the latest time.
+pub async fn client_failures(
+    conn: &mut AnyConnection,
+    client: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*) AS n, MAX(at) AS latest FROM login_failures \
+         WHERE client = $1 AND at > $2",
+    )
+    .bind(client)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records a failed (or not yet decided) sign-in; returns its id.
+pub async fn record_failure(
+    conn: &mut AnyConnection,
+    username: &str,
+    client: &str,
+    at: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO login_failures (username, client, at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(username)
+    .bind(client)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Removes one recorded sign-in (an attempt whose password was never checked).
+pub async fn forget_failure(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
+        .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Deletes up to `limit` failures at or before `before`, oldest first; returns how many.
+pub async fn prune_failures(conn: &mut AnyConnection, before: i64, limit: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM login_failures WHERE id IN \
+         (SELECT id FROM login_failures WHERE at <= $1 ORDER BY at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(limit)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many failed sign-ins are stored (for tests and operators).
+pub async fn failure_rows(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures")
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 /// Opens a session after a successful sign-in: clears the name's failures and expired sessions.

@@ -23,6 +23,7 @@ mod cli_readiness_compat;
 mod cli_replay;
 mod cli_workflow;
 mod concurrency;
+mod connections;
 mod crash_safety;
 mod db;
 mod decision_export;
@@ -33,6 +34,7 @@ mod journey;
 mod replay_and_pointers;
 mod retention;
 mod runtime_tokens;
+mod signin;
 mod web;
 
 /// With `autotests = false` cargo compiles only this binary: a test file left in `tests/`, or a

@@ -15,7 +15,7 @@ use server::service::{shadow, Service};
 /// the new digest.
 async fn publish_without_pytest(service: &Service) -> String {
     let (author, _) = service
-        .login("author", "author-demo-pass")
+        .login("author", "author-demo-pass", None)
         .await
         .expect("login");
     let draft = service
@@ -156,7 +156,10 @@ async fn a_replica_answers_from_pointers_moved_by_another() {
                 .unwrap();
         assert_eq!(logged, candidate, "{url}");
 
-        let (author, _) = first.login("author", "author-demo-pass").await.unwrap();
+        let (author, _) = first
+            .login("author", "author-demo-pass", None)
+            .await
+            .unwrap();
         let run = first
             .start_shadow(&author, PACK, &before.policy_digest)
             .await
@@ -183,7 +186,7 @@ async fn batched_observations_belong_to_their_own_decisions() {
         let candidate = publish_without_pytest(&server.service).await;
         let (author, _) = server
             .service
-            .login("author", "author-demo-pass")
+            .login("author", "author-demo-pass", None)
             .await
             .unwrap();
         server

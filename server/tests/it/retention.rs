@@ -169,7 +169,10 @@ async fn prune_by_rows_keeps_the_newest() {
 
 /// A candidate that no longer allows `pytest*` (its `pytest` decisions diverge).
 async fn publish_without_pytest(service: &Service) -> String {
-    let (author, _) = service.login("author", "author-demo-pass").await.unwrap();
+    let (author, _) = service
+        .login("author", "author-demo-pass", None)
+        .await
+        .unwrap();
     let draft = service.create_draft(&author, PACK, None).await.unwrap();
     let source = draft.source.replace("    - \"pytest*\"\n", "");
     assert_ne!(source, draft.source, "the fixture allows pytest*");
@@ -214,10 +217,16 @@ async fn pruning_never_bends_the_shadow_gate() {
     for (service, _dir, url) in services().await {
         let pool = service.db().pool();
         let candidate = publish_without_pytest(&service).await;
-        let (admin, _) = service.login("admin", "admin-demo-pass").await.unwrap();
-        let (author, _) = service.login("author", "author-demo-pass").await.unwrap();
+        let (admin, _) = service
+            .login("admin", "admin-demo-pass", None)
+            .await
+            .unwrap();
+        let (author, _) = service
+            .login("author", "author-demo-pass", None)
+            .await
+            .unwrap();
         let (security, _) = service
-            .login("security", "security-demo-pass")
+            .login("security", "security-demo-pass", None)
             .await
             .unwrap();
         let rule = app::backend::ShadowRule {
@@ -351,7 +360,10 @@ async fn unacknowledged_divergences_survive_every_bound() {
     for (service, _dir, url) in services().await {
         let pool = service.db().pool();
         let candidate = publish_without_pytest(&service).await;
-        let (author, _) = service.login("author", "author-demo-pass").await.unwrap();
+        let (author, _) = service
+            .login("author", "author-demo-pass", None)
+            .await
+            .unwrap();
         service
             .start_shadow(&author, PACK, &candidate)
             .await

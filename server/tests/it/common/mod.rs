@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use server::config::ServiceConfig;
 use server::db::{Database, Engine};
+use server::serve::ServeOptions;
 use server::service::Service;
 
 pub mod extra;
@@ -136,6 +137,15 @@ pub async fn servers() -> Vec<TestServer> {
 
 /// [`servers`] whose [`test_config`] is adjusted by `configure` first.
 pub async fn servers_with(configure: fn(&mut ServiceConfig)) -> Vec<TestServer> {
+    servers_with_options(configure, ServeOptions::default()).await
+}
+
+/// [`servers_with`], served with the given connection limits (the same serve loop as
+/// `cavra serve`).
+pub async fn servers_with_options(
+    configure: fn(&mut ServiceConfig),
+    serve_options: ServeOptions,
+) -> Vec<TestServer> {
     let mut out = Vec::new();
     let probe = tempfile::tempdir().unwrap();
     for (index, url) in database_urls(probe.path()).await.into_iter().enumerate() {
@@ -154,9 +164,12 @@ pub async fn servers_with(configure: fn(&mut ServiceConfig)) -> Vec<TestServer> 
         let addr = listener.local_addr().unwrap();
         let options = server::web::leptos_options(dir.path(), addr);
         let router = server::web::router(options, service.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
-        });
+        tokio::spawn(server::serve::serve(
+            listener,
+            router,
+            serve_options.clone(),
+            std::future::pending(),
+        ));
         out.push(TestServer {
             engine,
             addr,
