@@ -21,6 +21,7 @@ mod cli_lifecycle;
 mod cli_packs;
 mod cli_readiness_compat;
 mod cli_replay;
+mod cli_symlinks;
 mod cli_workflow;
 mod concurrency;
 mod crash_safety;
