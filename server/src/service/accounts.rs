@@ -12,6 +12,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
 
+use super::limits::MAX_USER_NAME_CHARS;
 use super::{now_millis, Result, Service};
 use crate::evidence::sha256_hex;
 use crate::store;
@@ -72,6 +73,7 @@ const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 /// at least [`MIN_PASSWORD_CHARS`] characters, not only whitespace, not one character repeated,
 /// not the user name, not a common password.
 pub fn check_password(username: &str, password: &str) -> Result<()> {
+    super::limits::check_bytes("a password", password, super::limits::MAX_PASSWORD_BYTES)?;
     let refuse = |why: String| Err(BackendError::Invalid(why));
     if password.trim().is_empty() {
         return refuse("a password cannot be empty or only whitespace".into());
@@ -111,13 +113,11 @@ pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor>
 /// Creates a user, audited as done by `actor`; a taken name is a conflict.
 pub async fn create_user_as(service: &Service, actor: &str, user: &NewUser<'_>) -> Result<Actor> {
     let username = user.username.trim();
-    if username.is_empty()
-        || username.chars().count() > 64
-        || username.chars().any(char::is_whitespace)
-    {
-        return Err(BackendError::Invalid(
-            "a user name is 1 to 64 characters without spaces".into(),
-        ));
+    super::limits::check_chars("a user name", username, MAX_USER_NAME_CHARS)?;
+    if username.is_empty() || username.chars().any(char::is_whitespace) {
+        return Err(BackendError::Invalid(format!(
+            "a user name is 1 to {MAX_USER_NAME_CHARS} characters without spaces"
+        )));
     }
     check_password(username, user.password)?;
     if user.role == Role::Approver && user.groups.is_empty() {
@@ -174,6 +174,10 @@ pub async fn find_user(service: &Service, username: &str) -> Result<Option<Actor
 
 /// Checks the password (rate limited per user name) and opens a session.
 pub async fn login(service: &Service, username: &str, password: &str) -> Result<(Actor, String)> {
+    // Refused before any database read or hash: a name no account can have is not recorded
+    // as a failure, and a huge password is never hashed.
+    super::limits::check_chars("a user name", username, MAX_USER_NAME_CHARS)?;
+    super::limits::check_bytes("a password", password, super::limits::MAX_PASSWORD_BYTES)?;
     let config = service.config();
     let now = now_millis();
     let window_start = now - config.login_window_secs * 1000;
@@ -198,7 +202,7 @@ pub async fn login(service: &Service, username: &str, password: &str) -> Result<
         let at = write.now();
         store::users::record_failure(&mut write, username, at).await?;
         let detail = serde_json::json!({
-            "username": username.chars().take(64).collect::<String>(),
+            "username": username,
             "user_id": found.as_ref().map(|(actor, _)| actor.id),
             "reason": if found.is_some() { "wrong password" } else { "unknown user" },
         });

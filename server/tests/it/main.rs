@@ -34,6 +34,7 @@ mod journey;
 mod replay_and_pointers;
 mod runtime_tokens;
 mod web;
+mod web_hardening;
 
 /// With `autotests = false` cargo compiles only this binary: a test file left in `tests/`, or a
 /// module file under `tests/it/` that no `mod` line above names, would silently never run.
