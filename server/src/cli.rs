@@ -160,6 +160,8 @@ fn database_url(args: &ServeArgs) -> anyhow::Result<String> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Before anything is created (the data directory, the database).
+    admin::check_public_url(args.addr, &args.governance)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

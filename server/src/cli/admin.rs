@@ -95,6 +95,17 @@ pub struct GovernanceArgs {
     pub rotate_evidence_key: bool,
 }
 
+/// Refuses to serve beyond loopback without `--public-url`: the server could not tell its own
+/// Host from a DNS-rebinding page's.
+pub fn check_public_url(addr: SocketAddr, args: &GovernanceArgs) -> anyhow::Result<()> {
+    if args.public_url.is_empty() && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "serving on {addr} needs --public-url (the URL users reach the server by, e.g. https://cavra.example); without it only a loopback --addr is allowed"
+        );
+    }
+    Ok(())
+}
+
 /// Builds the service for `cavra serve`, seeding demo data when asked.
 pub async fn build_service(
     database: Database,
@@ -102,12 +113,7 @@ pub async fn build_service(
     addr: SocketAddr,
     args: &GovernanceArgs,
 ) -> anyhow::Result<Service> {
-    if args.public_url.is_empty() && !addr.ip().is_loopback() {
-        // Without a public URL the server cannot tell its own Host from a rebinding page's.
-        anyhow::bail!(
-            "serving on {addr} needs --public-url (the URL users reach the server by, e.g. https://cavra.example); without it only a loopback --addr is allowed"
-        );
-    }
+    check_public_url(addr, args)?;
     let mut config = ServiceConfig::new(data_dir);
     // Browsers refuse Secure cookies over plain HTTP (loopback excepted): Secure exactly when
     // users come over HTTPS, which a public URL says. Without one the server is on loopback.

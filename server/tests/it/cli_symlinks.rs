@@ -103,26 +103,32 @@ fn assert_refused(dir: &Path, pack: &str, why: &str) {
         ],
     ];
     for args in commands {
-        let out = run_in(dir, &args);
-        let what = format!("{why}: cavra {}", args.join(" "));
-        assert_eq!(out.code, 2, "{what}\n{}", out.transcript());
-        assert!(
-            !out.stdout.contains(MARKER) && !out.stderr.contains(MARKER),
-            "{what}: the linked file leaked\n{}",
-            out.transcript()
-        );
-        assert!(
-            out.stderr.contains("outside the policy root"),
-            "{what}: {}",
-            out.transcript()
-        );
-        assert_eq!(
-            out.stderr.trim().lines().count(),
-            1,
-            "{what}: {}",
-            out.stderr
-        );
+        refused(dir, &args, why);
     }
+}
+
+/// Runs `cavra <args>` in `dir` and asserts exit 2 with one line naming the policy root, and no
+/// trace of the marker.
+fn refused(dir: &Path, args: &[&str], why: &str) {
+    let out = run_in(dir, args);
+    let what = format!("{why}: cavra {}", args.join(" "));
+    assert_eq!(out.code, 2, "{what}\n{}", out.transcript());
+    assert!(
+        !out.stdout.contains(MARKER) && !out.stderr.contains(MARKER),
+        "{what}: the linked file leaked\n{}",
+        out.transcript()
+    );
+    assert!(
+        out.stderr.contains("outside the policy root"),
+        "{what}: {}",
+        out.transcript()
+    );
+    assert_eq!(
+        out.stderr.trim().lines().count(),
+        1,
+        "{what}: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -186,14 +192,7 @@ fn an_inherited_pack_or_cases_file_linked_out_of_the_root_is_refused() {
             "child",
         ],
     ] {
-        let out = run_in(dir.path(), &args);
-        assert_eq!(out.code, 2, "{}", out.transcript());
-        assert!(!out.transcript().contains(MARKER), "{}", out.transcript());
-        assert!(
-            out.stderr.contains("outside the policy root"),
-            "{}",
-            out.stderr
-        );
+        refused(dir.path(), &args, "inherited pack linked out");
     }
     std::fs::remove_file(root.join("parent")).unwrap();
 
@@ -203,7 +202,7 @@ fn an_inherited_pack_or_cases_file_linked_out_of_the_root_is_refused() {
         root.join("good/cases.yaml"),
     )
     .unwrap();
-    let out = run_in(
+    refused(
         dir.path(),
         &[
             "policy",
@@ -213,13 +212,7 @@ fn an_inherited_pack_or_cases_file_linked_out_of_the_root_is_refused() {
             "--policy-pack",
             "good",
         ],
-    );
-    assert_eq!(out.code, 2, "{}", out.transcript());
-    assert!(!out.transcript().contains(MARKER), "{}", out.transcript());
-    assert!(
-        out.stderr.contains("outside the policy root"),
-        "{}",
-        out.stderr
+        "cases.yaml linked out",
     );
 }
 

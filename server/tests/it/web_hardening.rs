@@ -330,6 +330,22 @@ async fn issue_15_dns_rebinding_is_refused_on_every_surface() {
     }
 }
 
+#[test]
+fn serving_beyond_loopback_needs_a_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = crate::cli_common::run_command(
+        crate::cli_common::cavra_in(dir.path())
+            .env_remove("DATABASE_URL")
+            .args(["serve", "--addr", "0.0.0.0:0", "--data-dir"])
+            .arg(&data),
+    );
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("needs --public-url"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    assert!(!data.exists(), "refused before creating anything");
+}
+
 fn public_cavra_test(config: &mut server::config::ServiceConfig) {
     config.public_urls = vec![PublicUrl::parse("https://cavra.test").unwrap()];
     config.allowed_origins = vec![PublicUrl::parse("https://ui.cavra.test").unwrap()];
