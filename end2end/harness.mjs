@@ -1,5 +1,7 @@
 // A small browser-test harness: starts `cavra serve` on a free loopback port with its own data
 // directory, drives Debian's Chromium through playwright-core, and prints `N passed, N failed`.
+// Every page runs under the server's Content-Security-Policy; a test during which any page
+// reports a CSP violation fails.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +12,10 @@ export const ROOT = resolve(new URL('..', import.meta.url).pathname);
 export const ARTIFACTS = join(ROOT, 'end2end', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const BIN = process.env.CAVRA_BIN ?? join(ROOT, 'target', 'debug', 'cavra');
-const SITE = process.env.CAVRA_SITE_ROOT ?? join(ROOT, 'target', 'site');
+// Where cargo builds: $CARGO_TARGET_DIR when set (as for cargo and scripts/build-site.sh).
+export const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
+export const BIN = process.env.CAVRA_BIN ?? join(TARGET, 'debug', 'cavra');
+const SITE = process.env.CAVRA_SITE_ROOT ?? join(TARGET, 'site');
 
 const dataDirs = [];
 
@@ -74,14 +78,57 @@ export function startServer({ dataDir, extraArgs = [], env = {} }) {
   });
 }
 
+// CSP violations reported by any page since the current test started; `run` fails a test that
+// leaves one. A test that provokes one on purpose (to prove the watch works) clears it.
+export const cspViolations = [];
+
+const CSP_MESSAGE = /Content[- ]Security[- ]Policy/i;
+
+// Records every CSP violation of a browser context: the `securitypolicyviolation` event of each
+// document, and Chromium's console report (which also covers workers).
+async function watchCsp(context) {
+  await context.exposeBinding('__cavraCspViolation', (_source, text) => { cspViolations.push(text); });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__cavraCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || 'an inline script or style'} (${event.sourceFile}:${event.lineNumber})`);
+    });
+  });
+  context.on('console', (message) => {
+    if (CSP_MESSAGE.test(message.text())) cspViolations.push(`console: ${message.text()}`);
+  });
+  // A worker's violations fire in the worker only; Monaco's worker bootstrap
+  // (public/monaco-worker.js) says them on the worker's console.
+  context.on('page', (page) => {
+    page.on('worker', (worker) => {
+      worker.on('console', (message) => {
+        if (CSP_MESSAGE.test(message.text())) cspViolations.push(`worker ${worker.url()}: ${message.text()}`);
+      });
+    });
+  });
+}
+
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+  // Every context (and so every page) a test opens is watched for CSP violations.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await watchCsp(context);
+    return context;
+  };
+  browser.newPage = async (options) => {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    page.once('close', () => { context.close().catch(() => {}); });
+    return page;
+  };
+  return browser;
 }
 
 // Opens a page and fails the test on any uncaught page error or console error.
@@ -112,8 +159,12 @@ export async function run(tests) {
   try {
     for (const test of tests) {
       const started = Date.now();
+      cspViolations.length = 0;
       try {
         await test.fn({ browser });
+        // Reports arrive asynchronously; give late ones a moment before judging.
+        await new Promise((done) => { setTimeout(done, 200); });
+        assert(cspViolations.length === 0, `no CSP violations, got ${cspViolations.length}: ${cspViolations.slice(0, 5).join(' | ')}`);
         passed += 1;
         console.log(`ok   ${test.name} (${Date.now() - started} ms)`);
       } catch (error) {

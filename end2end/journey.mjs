@@ -4,10 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ARTIFACTS, ROOT, assert, newDataDir, openPage, startServer, waitHydrated,
+  ARTIFACTS, BIN, ROOT, assert, newDataDir, openPage, startServer, waitHydrated,
 } from './harness.mjs';
 
-const BIN = process.env.CAVRA_BIN ?? join(ROOT, 'target', 'debug', 'cavra');
 const PACK = 'cavra-ai-agent-baseline';
 
 async function setEditorText(page, text) {
@@ -252,6 +251,14 @@ export const governedJourney = {
       await page.click('#publish');
       const published = await status(page, /Published sha256:[0-9a-f]{64}/);
       const candidate = /sha256:[0-9a-f]{64}/.exec(published)[0];
+
+      // Co-authors: besides the author, only the users listed here may save or publish it.
+      await page.fill('#coauthors-input', 'admin');
+      await page.click('#set-coauthors');
+      await status(page, /Co-authors: admin\./);
+      await waitText(page, '#coauthor-list', /^admin$/);
+      await page.locator('#coauthors').scrollIntoViewIfNeeded();
+      await shot(page, 'draft-coauthors.png');
 
       // Pack page: the approver picker shows the pack's rule (not editable by the requester)
       // and offers only additions; then shadow.

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Builds the browser half of the site into target/site: the hydrate WASM and its JS glue,
 # the stylesheet, static assets and Monaco's files. Usage: scripts/build-site.sh debug|release
+# (under $CARGO_TARGET_DIR when that is set, as cargo itself does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 profile=${1:-debug}
-site=target/site
+target=${CARGO_TARGET_DIR:-target}
+site=$target/site
 case "$profile" in
   debug)   cargo build -p frontend --lib --target wasm32-unknown-unknown
-           wasm=target/wasm32-unknown-unknown/debug/frontend.wasm ;;
+           wasm=$target/wasm32-unknown-unknown/debug/frontend.wasm ;;
   release) cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
-           wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm ;;
+           wasm=$target/wasm32-unknown-unknown/wasm-release/frontend.wasm ;;
   *) echo "usage: $0 debug|release" >&2; exit 2 ;;
 esac
 

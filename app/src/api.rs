@@ -1,6 +1,5 @@
 //! Server functions, grouped by area. Each runs on the server and is called from the browser.
 
-pub mod counter;
 pub mod drafts;
 pub mod governance;
 pub mod packs;

@@ -34,6 +34,10 @@ pub enum BackendError {
     /// The input is well formed but not acceptable (lint blockers, unknown group, …).
     #[error("{0}")]
     Invalid(String),
+    /// A text over the service's size limit (a policy source, a comment, a name); the message
+    /// names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// A stale write: somebody else saved first. `current_revision` is the stored revision.
     #[error("{message}")]
     Conflict {
@@ -283,6 +287,9 @@ pub struct Draft {
     pub base_digest: Option<String>,
     /// Author's username.
     pub created_by: String,
+    /// Co-authors' usernames: besides the author, only they may save and publish the draft.
+    #[serde(default)]
+    pub coauthors: Vec<String>,
     /// Last save (RFC 3339).
     pub updated_at: String,
 }
@@ -585,11 +592,6 @@ mod ssr {
     /// enforces its role server side.
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync + 'static {
-        /// Adds one to the named counter (creating it at 1) and returns the stored value.
-        async fn increment_counter(&self, name: &str) -> Result<i64, BackendError>;
-        /// The stored value of the named counter, 0 when it was never incremented.
-        async fn counter(&self, name: &str) -> Result<i64, BackendError>;
-
         /// The user behind a session cookie value.
         async fn authenticate(&self, session_token: &str) -> Result<Actor, BackendError>;
         /// Checks a password and opens a session; returns the user and the session token.
@@ -624,6 +626,13 @@ mod ssr {
             draft_id: i64,
             source: &str,
             base_revision: i64,
+        ) -> Result<Draft, BackendError>;
+        /// Replaces a draft's co-authors (the author or an admin); returns the draft.
+        async fn set_coauthors(
+            &self,
+            actor: &Actor,
+            draft_id: i64,
+            usernames: &[String],
         ) -> Result<Draft, BackendError>;
         /// Publishes a draft as an immutable version (refused on lint blockers).
         async fn publish_draft(

@@ -8,7 +8,9 @@ function loadMonaco() {
   if (!monacoPromise) {
     monacoPromise = new Promise((resolve, reject) => {
       window.MonacoEnvironment = {
-        getWorkerUrl: () => '/vs/base/worker/workerMain.js',
+        // Our bootstrap (public/monaco-worker.js) keeps the worker's loader from probing eval,
+        // which the CSP forbids.
+        getWorkerUrl: () => '/monaco-worker.js',
       };
       const script = document.createElement('script');
       script.src = '/vs/loader.js';

@@ -116,9 +116,11 @@ route_table! {
     get "/api/drafts/{id}" => authoring::get_draft,
         "One draft";
     put "/api/drafts/{id}" => authoring::save_draft,
-        "Save a draft (stale revision: 409 with current_revision)";
+        "Save a draft: its author and co-authors (stale revision: 409 with current_revision)";
     post "/api/drafts/{id}/publish" => authoring::publish_draft,
-        "Publish a draft as an immutable version";
+        "Publish a draft as an immutable version (its author and co-authors)";
+    put "/api/drafts/{id}/coauthors" => authoring::set_coauthors,
+        "Replace the draft's co-authors, who may save and publish it besides its author (the author or an admin; audited)";
     get "/api/packs/{pack}/versions" => authoring::list_versions,
         "Versions of a pack";
     get "/api/packs/{pack}/versions/{digest}" => authoring::get_version,

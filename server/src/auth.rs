@@ -1,20 +1,23 @@
 //! HTTP-side authentication: the session cookie, resolved once per request into a [`Session`]
 //! extension that REST handlers ([`Authed`]) and server functions read alike, the client's
-//! address ([`ClientAddr`], for the sign-in throttle), and the Origin (CSRF) check on mutating
-//! requests. Sessions themselves live in the database
-//! ([`crate::service::accounts`]).
+//! address ([`ClientAddr`], for the sign-in throttle); the Host allow-list (DNS rebinding) and
+//! the Origin (CSRF) check on mutating requests ([`Site`]). Sessions themselves live in the
+//! database ([`crate::service::accounts`]).
+
+use std::sync::Arc;
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 
 use app::backend::{Actor, Backend, BackendError, ClientAddr, Session};
 
+use crate::config::PublicUrl;
 use crate::errors::AppError;
 use crate::service::Service;
 
@@ -159,55 +162,134 @@ fn mutating(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The host part (`host[:port]`) of an origin such as `https://example.com:8443`.
-fn origin_host(origin: &str) -> Option<&str> {
-    origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
+/// Who the server answers: the Host names (DNS rebinding) and the origins mutating requests
+/// may come from (CSRF), from `--public-url` or, without one, the loopback names of the bound
+/// port. Built once by `web::router`.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The origins users reach the server by; their hosts are the only ones answered.
+    origins: Vec<PublicUrl>,
+    /// Further origins allowed to send mutating requests (`--allowed-origins`).
+    extra_origins: Vec<PublicUrl>,
 }
 
-/// Whether the request's Origin (or, without one, `Sec-Fetch-Site`) allows a mutation.
-///
-/// Browsers send `Origin` on every cross-origin POST, so a request from another site is refused.
-/// A request without `Origin` and `Sec-Fetch-Site` does not come from a browser page and cannot
-/// carry a SameSite=Strict cookie cross-site, so it passes.
-pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let Ok(origin) = origin.to_str() else {
-            return false;
+impl Site {
+    /// The site of a server configured with `public_urls` and bound to `bound`. Without public
+    /// URLs, a loopback server answers `localhost`, `127.0.0.1` and `[::1]` with its port; a
+    /// server bound elsewhere answers nothing (`cavra serve` refuses to start that way).
+    pub fn new(public_urls: &[PublicUrl], extra_origins: &[PublicUrl], bound: SocketAddr) -> Site {
+        let origins = if !public_urls.is_empty() {
+            public_urls.to_vec()
+        } else if bound.ip().is_loopback() {
+            ["localhost", "127.0.0.1", "[::1]"]
+                .into_iter()
+                .map(|host| PublicUrl {
+                    scheme: "http".into(),
+                    host: host.into(),
+                    port: bound.port(),
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        if allowed.iter().any(|a| a == origin) {
-            return true;
+        Site {
+            origins,
+            extra_origins: extra_origins.to_vec(),
         }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        return !host.is_empty() && origin_host(origin) == Some(host);
     }
-    match headers
-        .get("sec-fetch-site")
-        .and_then(|value| value.to_str().ok())
-    {
-        Some(site) => site == "same-origin" || site == "none",
-        None => true,
+
+    /// The origins, for messages.
+    fn origin_list(&self) -> String {
+        let names: Vec<String> = self.origins.iter().map(PublicUrl::origin).collect();
+        if names.is_empty() {
+            "no host (set --public-url)".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// Whether a `Host` value is one of ours.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.origins.iter().any(|origin| origin.matches_host(host))
+    }
+
+    /// Whether the request's Origin (or, without one, `Sec-Fetch-Site`) allows a mutation.
+    ///
+    /// The Origin must be one of the site's origins or an extra allowed one; it is never
+    /// compared with the request's own Host, which a DNS-rebinding page controls. A request
+    /// without `Origin` and `Sec-Fetch-Site` does not come from a browser page and cannot carry
+    /// a SameSite=Strict cookie cross-site, so it passes.
+    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let Some(origin) = origin.to_str().ok().and_then(|o| PublicUrl::parse(o).ok()) else {
+                // `null`, or not an origin at all.
+                return false;
+            };
+            return self
+                .origins
+                .iter()
+                .chain(&self.extra_origins)
+                .any(|o| *o == origin);
+        }
+        match headers
+            .get("sec-fetch-site")
+            .and_then(|value| value.to_str().ok())
+        {
+            Some(site) => site == "same-origin" || site == "none",
+            None => true,
+        }
     }
 }
 
-/// Middleware: refuses cross-origin mutating requests (REST and server functions) with 403.
-/// `/v1/decisions` is exempt: it uses no cookie, so there is nothing to forge.
-pub async fn check_origin(
-    State(service): State<Service>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The host names a request is addressed to: the URI's authority (HTTP/2, absolute-form) and
+/// the `Host` header, whichever are present.
+fn request_hosts(request: &Request) -> Vec<String> {
+    let mut hosts = Vec::new();
+    if let Some(authority) = request.uri().authority() {
+        hosts.push(authority.as_str().to_owned());
+    }
+    if let Some(host) = request.headers().get(header::HOST) {
+        hosts.push(String::from_utf8_lossy(host.as_bytes()).into_owned());
+    }
+    hosts
+}
+
+/// Middleware: answers only requests addressed to this site (421 for any other Host, so a
+/// DNS-rebinding page cannot read or drive it; `/healthz` stays open for load balancers), and
+/// refuses mutating requests from other origins with 403. `/v1/decisions` takes no cookie and
+/// needs no Origin, but its Host is checked like every other path.
+pub async fn check_site(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
+    if request.uri().path() != "/healthz" {
+        let hosts = request_hosts(&request);
+        if hosts.is_empty() {
+            return AppError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request names no host (send a Host header)",
+            )
+            .into_response();
+        }
+        if let Some(foreign) = hosts.iter().find(|host| !site.host_allowed(host)) {
+            let shown: String = foreign.chars().take(100).collect();
+            return AppError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected_request",
+                format!(
+                    "this server does not answer for host `{shown}`; it answers for {} (see `cavra serve --public-url`)",
+                    site.origin_list()
+                ),
+            )
+            .into_response();
+        }
+    }
     if mutating(request.method())
         && request.uri().path() != "/v1/decisions"
-        && !origin_allowed(request.headers(), &service.config().allowed_origins)
+        && !site.origin_allowed(request.headers())
     {
-        return AppError::from(BackendError::Forbidden(
-            "cross-origin request refused (Origin does not match this server)".into(),
-        ))
+        return AppError::from(BackendError::Forbidden(format!(
+            "cross-origin request refused: the Origin is not {} (or one of --allowed-origins)",
+            site.origin_list()
+        )))
         .into_response();
     }
     next.run(request).await
@@ -225,20 +307,28 @@ mod tests {
         map
     }
 
+    fn loopback_site() -> Site {
+        let extra = [PublicUrl::parse("https://ui.example").unwrap()];
+        Site::new(&[], &extra, "127.0.0.1:3000".parse().unwrap())
+    }
+
     #[test]
     fn origin_rules() {
-        let allowed = vec!["https://ui.example".to_owned()];
-        let check = |pairs: &[(&'static str, &str)]| origin_allowed(&headers(pairs), &allowed);
-        assert!(check(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://127.0.0.1:3000")
-        ]));
-        assert!(!check(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://evil.example")
-        ]));
-        assert!(!check(&[("host", "127.0.0.1:3000"), ("origin", "null")]));
-        assert!(check(&[("host", "x"), ("origin", "https://ui.example")]));
+        let site = loopback_site();
+        let check = |pairs: &[(&'static str, &str)]| site.origin_allowed(&headers(pairs));
+        assert!(check(&[("origin", "http://127.0.0.1:3000")]));
+        assert!(check(&[("origin", "http://localhost:3000")]));
+        assert!(!check(&[("origin", "http://evil.example")]));
+        assert!(!check(&[("origin", "null")]));
+        assert!(!check(&[("origin", "http://127.0.0.1:3001")]), "other port");
+        assert!(
+            !check(&[("origin", "https://127.0.0.1:3000")]),
+            "other scheme"
+        );
+        assert!(
+            check(&[("origin", "https://ui.example")]),
+            "an allowed origin"
+        );
         assert!(!check(&[("sec-fetch-site", "cross-site")]));
         assert!(check(&[("sec-fetch-site", "same-origin")]));
         assert!(check(&[]), "non-browser clients send neither header");
@@ -273,6 +363,50 @@ mod tests {
         assert_eq!(client("10.0.0.2", &["1.2.3.4, garbage"]), "10.0.0.2");
         assert_eq!(client("10.0.0.2", &["10.0.0.9"]), "10.0.0.2");
         assert_eq!(client("::1", &["::ffff:198.51.100.1"]), "198.51.100.1");
+    }
+
+    #[test]
+    fn issue_15_dns_rebinding_is_refused() {
+        // The rebinding page's request carries its own Host and a matching Origin: the old check
+        // compared the two and let it through.
+        let site = loopback_site();
+        assert!(!site.host_allowed("evil.example:3000"));
+        let rebinding = headers(&[
+            ("host", "evil.example:3000"),
+            ("origin", "http://evil.example:3000"),
+        ]);
+        assert!(!site.origin_allowed(&rebinding));
+        for ours in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "LOCALHOST:3000",
+        ] {
+            assert!(site.host_allowed(ours), "{ours}");
+        }
+        for foreign in [
+            "127.0.0.1:3001",
+            "127.0.0.1",
+            "localhost",
+            "0.0.0.0:3000",
+            "",
+        ] {
+            assert!(!site.host_allowed(foreign), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn public_urls_replace_the_loopback_names() {
+        let public = [PublicUrl::parse("https://cavra.example").unwrap()];
+        let site = Site::new(&public, &[], "127.0.0.1:3000".parse().unwrap());
+        assert!(site.host_allowed("cavra.example") && site.host_allowed("cavra.example:443"));
+        assert!(!site.host_allowed("127.0.0.1:3000"), "only the public host");
+        assert!(site.origin_allowed(&headers(&[("origin", "https://cavra.example")])));
+        assert!(!site.origin_allowed(&headers(&[("origin", "http://cavra.example")])));
+        assert!(!site.origin_allowed(&headers(&[("origin", "http://127.0.0.1:3000")])));
+        // Bound elsewhere without a public URL: nothing is answered.
+        let site = Site::new(&[], &[], "0.0.0.0:3000".parse().unwrap());
+        assert!(!site.host_allowed("127.0.0.1:3000") && !site.host_allowed("0.0.0.0:3000"));
     }
 
     #[test]

@@ -61,8 +61,10 @@ const SERVE_EXAMPLES: &str = "\
 Examples:
   cavra serve
       Serve on http://127.0.0.1:3000 with ./data/cavra.db (created on first start).
-  DATABASE_URL=postgres://cavra@127.0.0.1:5432/test cavra serve --addr 0.0.0.0:8080
-      Serve from PostgreSQL on all interfaces.
+  DATABASE_URL=postgres://cavra@127.0.0.1:5432/test cavra serve --addr 0.0.0.0:8080 \\
+      --public-url https://cavra.example
+      Serve from PostgreSQL on all interfaces, reached (through a TLS proxy) at
+      https://cavra.example: other Host names get 421, other origins cannot write.
   cavra serve --site-root /srv/cavra/site
       Serve a site built elsewhere.
   cavra serve --rotate-evidence-key
@@ -90,7 +92,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CAVRA_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 
-    /// Lifecycle service options (`--demo`, shadow criteria, allowed origins, sign-in limits).
+    /// Lifecycle service options (`--demo`, shadow criteria, public URL, allowed origins, sign-in
+    /// limits, retention).
     #[command(flatten)]
     pub governance: admin::GovernanceArgs,
 
@@ -167,6 +170,8 @@ fn database_url(args: &ServeArgs) -> anyhow::Result<String> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Before anything is created (the data directory, the database).
+    admin::check_public_url(args.addr, &args.governance)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -179,16 +184,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let url = database_url(&args)?;
         let database = Database::connect(&url).await?;
         tracing::info!(engine = ?database.engine(), "database ready");
-        let options = crate::web::leptos_options(&site_root, args.addr);
         let service =
             admin::build_service(database, &args.data_dir, args.addr, &args.governance).await?;
         // Prunes every --retention-interval-seconds for as long as the server runs.
         let _pruner = crate::service::retention::spawn(service.clone());
-        let router = crate::web::router(options, service);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("binding {}", args.addr))?;
         let local = listener.local_addr().context("reading the bound address")?;
+        // The bound address (with the real port when --addr asked for port 0): a loopback
+        // server without --public-url answers its loopback names at this port.
+        let options = crate::web::leptos_options(&site_root, local);
+        let router = crate::web::router(options, service);
         tracing::info!(site_root = %site_root.display(), "listening on http://{local}");
         // Printed on stdout as well, so scripts (and people) can find the URL.
         println!("CAVRA Policy Lifecycle is serving on http://{local}");

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use ipnet::IpNet;
+use url::Url;
 
 use app::backend::ShadowRule;
 
@@ -158,10 +159,16 @@ pub struct ServiceConfig {
     /// Peers whose `X-Forwarded-For` names the client (reverse proxies); from anyone else the
     /// header is ignored and the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
-    /// Largest accepted request body, in bytes (413 beyond).
+    /// Largest accepted request body, in bytes (413 beyond), for REST and server functions alike.
+    /// A transport bound on memory only: what may be stored is limited by the service
+    /// ([`crate::service::limits`]), below this even after JSON or form encoding.
     pub max_body_bytes: usize,
-    /// Extra origins allowed to send mutating requests (besides the server's own).
-    pub allowed_origins: Vec<String>,
+    /// Where users reach the server (`--public-url`): the only Host names it answers and the
+    /// origin mutating requests must come from. Empty: the loopback names with the bound port
+    /// (`web::router`), which is all a server bound to loopback can be reached by.
+    pub public_urls: Vec<PublicUrl>,
+    /// Extra origins allowed to send mutating requests (besides the public URLs).
+    pub allowed_origins: Vec<PublicUrl>,
     /// The pack `/v1/decisions` uses when the request names none.
     pub default_pack: String,
     /// Runtime tokens: cache lifetime, rate limits, input field caps.
@@ -180,7 +187,8 @@ impl ServiceConfig {
             session_ttl_secs: 12 * 3600,
             signin: SigninLimits::default(),
             trusted_proxies: Vec::new(),
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: 2 * 1024 * 1024,
+            public_urls: Vec::new(),
             allowed_origins: Vec::new(),
             default_pack: lifecycle::plan::DEFAULT_POLICY_PACK.to_owned(),
             runtime: RuntimeLimits::default(),
@@ -196,5 +204,128 @@ impl ServiceConfig {
     /// Where the signing key lives.
     pub fn key_dir(&self) -> PathBuf {
         self.data_dir.join("keys")
+    }
+}
+
+/// An origin users reach the server by: `http` or `https`, a host and a port, nothing else
+/// (`https://cavra.example`, `http://10.0.0.5:3000`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The host as browsers send it: lowercase, IDNA-encoded, IPv6 in brackets.
+    pub host: String,
+    /// The port, explicit or the scheme's default.
+    pub port: u16,
+}
+
+impl PublicUrl {
+    /// Parses `scheme://host[:port]` (a trailing `/` is fine). A path, query, fragment or user
+    /// name is refused: the server is served from the root and an origin has none of them.
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        let url =
+            Url::parse(text.trim()).map_err(|error| format!("`{text}` is not a URL: {error}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("`{text}` must start with http:// or https://"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!("`{text}` must not contain a user name or password"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "`{text}` must be an origin such as https://cavra.example (no path, query or fragment)"
+            ));
+        }
+        let host = match url.host() {
+            Some(url::Host::Ipv6(address)) => format!("[{address}]"),
+            Some(host) => host.to_string(),
+            None => return Err(format!("`{text}` has no host")),
+        };
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| format!("`{text}` has no port"))?;
+        Ok(PublicUrl {
+            scheme: url.scheme().to_owned(),
+            host,
+            port,
+        })
+    }
+
+    /// Whether browsers reach it over TLS.
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    fn default_port(&self) -> bool {
+        self.port == if self.is_https() { 443 } else { 80 }
+    }
+
+    /// The origin as a browser's `Origin` header spells it (no default port).
+    pub fn origin(&self) -> String {
+        if self.default_port() {
+            format!("{}://{}", self.scheme, self.host)
+        } else {
+            format!("{}://{}:{}", self.scheme, self.host, self.port)
+        }
+    }
+
+    /// Whether a `Host` header value (`host[:port]`) names this origin: same host, and the
+    /// same port (no port meaning the scheme's default).
+    pub fn matches_host(&self, value: &str) -> bool {
+        let value = value.trim().to_ascii_lowercase();
+        // `[v6]:port`, `[v6]`, `name:port`, `name`.
+        let (host, port) = match value.rfind(':') {
+            Some(at) if !value[at..].contains(']') => (&value[..at], Some(&value[at + 1..])),
+            _ => (value.as_str(), None),
+        };
+        let port_ok = match port {
+            Some(port) => port.parse::<u16>().is_ok_and(|port| port == self.port),
+            None => self.default_port(),
+        };
+        port_ok && host.trim_end_matches('.') == self.host
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.origin())
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        PublicUrl::parse(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_origins() {
+        let url = PublicUrl::parse("https://CAVRA.example/").unwrap();
+        assert_eq!(url.origin(), "https://cavra.example");
+        assert!(url.matches_host("cavra.example") && url.matches_host("cavra.example:443"));
+        assert!(url.matches_host("Cavra.Example."));
+        assert!(!url.matches_host("cavra.example:8443") && !url.matches_host("evil.example"));
+        assert!(!url.matches_host("cavra.example.evil.example"));
+        let url = PublicUrl::parse("http://[::1]:3000").unwrap();
+        assert_eq!(url.origin(), "http://[::1]:3000");
+        assert!(url.matches_host("[::1]:3000") && !url.matches_host("[::1]"));
+        let url = PublicUrl::parse("http://10.0.0.5:3000").unwrap();
+        assert!(url.matches_host("10.0.0.5:3000") && !url.matches_host("10.0.0.5:3001"));
+        for bad in [
+            "cavra.example",
+            "ftp://cavra.example",
+            "https://cavra.example/ui",
+            "https://user@cavra.example",
+            "https://cavra.example/?x=1",
+            "https://",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -18,6 +18,7 @@ pub fn status_of(error: &BackendError) -> StatusCode {
         BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
         BackendError::NotFound(_) => StatusCode::NOT_FOUND,
         BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        BackendError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         BackendError::Conflict { .. } | BackendError::Refused { .. } => StatusCode::CONFLICT,
         BackendError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
     }
@@ -70,6 +71,7 @@ impl From<BackendError> for AppError {
             BackendError::Forbidden(_) => AppError::new(status, "forbidden", message),
             BackendError::NotFound(_) => AppError::new(status, "not_found", message),
             BackendError::Invalid(_) => AppError::new(status, "invalid", message),
+            BackendError::TooLarge(_) => AppError::new(status, "payload_too_large", message),
             BackendError::Conflict {
                 current_revision, ..
             } => {

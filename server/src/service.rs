@@ -18,6 +18,7 @@ pub mod authoring;
 pub mod evidence;
 pub mod gate;
 pub mod keys;
+pub mod limits;
 pub mod replay;
 pub mod retention;
 pub mod shadow;
@@ -334,16 +335,6 @@ pub use crate::time::{now_millis, rfc3339};
 
 #[async_trait::async_trait]
 impl Backend for Service {
-    async fn increment_counter(&self, name: &str) -> Result<i64> {
-        let mut conn = self.conn().await?;
-        Ok(store::counters::increment(&mut conn, name).await?)
-    }
-
-    async fn counter(&self, name: &str) -> Result<i64> {
-        let mut conn = self.conn().await?;
-        Ok(store::counters::get(&mut conn, name).await?)
-    }
-
     async fn authenticate(&self, session_token: &str) -> Result<Actor> {
         accounts::authenticate(self, session_token).await
     }
@@ -390,6 +381,15 @@ impl Backend for Service {
         base_revision: i64,
     ) -> Result<Draft> {
         authoring::save_draft(self, actor, draft_id, source, base_revision).await
+    }
+
+    async fn set_coauthors(
+        &self,
+        actor: &Actor,
+        draft_id: i64,
+        usernames: &[String],
+    ) -> Result<Draft> {
+        authoring::set_coauthors(self, actor, draft_id, usernames).await
     }
 
     async fn publish_draft(&self, actor: &Actor, draft_id: i64) -> Result<Version> {

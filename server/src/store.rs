@@ -15,7 +15,6 @@
 pub mod approvals;
 pub mod audit;
 pub mod contributors;
-pub mod counters;
 pub mod decisions;
 pub mod drafts;
 pub mod evidence;

@@ -1,4 +1,4 @@
-//! Drafts: create, load, save with optimistic concurrency, publish.
+//! Drafts: create, load, save with optimistic concurrency, publish, co-authors.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -62,4 +62,17 @@ pub async fn save_draft(draft_id: i64, source: String, revision: i64) -> Result<
 pub async fn publish_draft(draft_id: i64) -> Result<Version, ApiError> {
     let (backend, actor) = super::ssr::actor().await?;
     Ok(backend.publish_draft(&actor, draft_id).await?)
+}
+
+/// Replaces the draft's co-authors (comma or space separated user names; empty clears them).
+#[server]
+pub async fn set_coauthors(draft_id: i64, coauthors: String) -> Result<Draft, ApiError> {
+    let (backend, actor) = super::ssr::actor().await?;
+    let names: Vec<String> = coauthors
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(backend.set_coauthors(&actor, draft_id, &names).await?)
 }

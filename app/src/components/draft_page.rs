@@ -1,12 +1,13 @@
 //! The draft editor page: Monaco with live lint, the simulator, the diff against the enforced
-//! version, save with optimistic concurrency (Ctrl+S) and publish.
+//! version, save with optimistic concurrency (Ctrl+S), publish, and the co-authors who may save
+//! and publish it besides its author.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::drafts::{load_draft, publish_draft, save_draft, DraftContext};
+use crate::api::drafts::{load_draft, publish_draft, save_draft, set_coauthors, DraftContext};
 use crate::api::ApiError;
-use crate::backend::{BackendError, Draft};
+use crate::backend::{BackendError, Draft, Role};
 use crate::components::analysis::analyse;
 use crate::components::diff_view::DiffView;
 use crate::components::policy_editor::PolicyEditor;
@@ -141,6 +142,31 @@ fn DraftEditor(context: DraftContext) -> AnyView {
         });
     };
 
+    let coauthors = RwSignal::new(context.draft.coauthors.clone());
+    // Only the author or an admin manages the list (the service decides; this only hides the
+    // control from everyone else).
+    let can_manage =
+        context.actor.username == context.draft.created_by || context.actor.role == Role::Admin;
+    let coauthors_input = RwSignal::new(context.draft.coauthors.join(", "));
+    let save_coauthors = move |_| {
+        let names = coauthors_input.get_untracked();
+        leptos::task::spawn_local(async move {
+            match set_coauthors(draft_id, names).await {
+                Ok(draft) => {
+                    coauthors_input.set(draft.coauthors.join(", "));
+                    let shown = if draft.coauthors.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        draft.coauthors.join(", ")
+                    };
+                    coauthors.set(draft.coauthors);
+                    status.set(Some(Ok(format!("Co-authors: {shown}."))));
+                }
+                Err(error) => status.set(Some(Err(error))),
+            }
+        });
+    };
+
     let baseline = enforced_text.clone();
     view! {
         <section class="card">
@@ -154,6 +180,33 @@ fn DraftEditor(context: DraftContext) -> AnyView {
                 " · based on " <code>{context.draft.base_digest.clone().map(|d| short_digest(&d)).unwrap_or_default()}</code>
                 <span id="dirty" class="dirty">{move || if dirty.get() { " · unsaved changes" } else { "" }}</span>
             </p>
+            <div id="coauthors" class="coauthors">
+                "Co-authors (may save and publish): "
+                <span id="coauthor-list">
+                    {move || {
+                        let names = coauthors.get();
+                        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    }}
+                </span>
+                {can_manage
+                    .then(|| {
+                        view! {
+                            <form class="inline-form" on:submit=|ev| ev.prevent_default()>
+                                <label for="coauthors-input">"User names"</label>
+                                <input
+                                    id="coauthors-input"
+                                    type="text"
+                                    placeholder="e.g. alice, bob"
+                                    prop:value=move || coauthors_input.get()
+                                    on:input=move |ev| coauthors_input.set(event_target_value(&ev))
+                                />
+                                <button id="set-coauthors" type="button" class="secondary" on:click=save_coauthors>
+                                    "Set co-authors"
+                                </button>
+                            </form>
+                        }
+                    })}
+            </div>
             <div class="toolbar" role="toolbar" aria-label="Draft actions">
                 <button
                     id="save"

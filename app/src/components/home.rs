@@ -1,8 +1,7 @@
-//! The home page: proves the full path (SSR, hydration, server function, database, editor).
+//! The home page: a scratch editor that proves SSR, hydration and the WASM editor path.
 
 use leptos::prelude::*;
 
-use crate::api::counter::{click_count, RecordClick};
 use crate::components::analysis::analyse;
 use crate::components::diff_view::DiffView;
 use crate::components::policy_editor::PolicyEditor;
@@ -26,8 +25,6 @@ commands:
 /// The landing page.
 #[component]
 pub fn HomePage() -> AnyView {
-    let record = ServerAction::<RecordClick>::new();
-    let count = Resource::new(move || record.version().get(), |_| click_count());
     let (hydrated, set_hydrated) = signal(false);
     // Effects run only in the browser, so this flips once hydration has happened.
     Effect::new(move |_| set_hydrated.set(true));
@@ -35,13 +32,6 @@ pub fn HomePage() -> AnyView {
     let text = RwSignal::new(SAMPLE_POLICY.to_owned());
     let analysis = Memo::new(move |_| text.with(|t| analyse(t)));
     let (highlight, set_highlight) = signal(None);
-
-    let count_text = move || {
-        count.get().map(|result| match result {
-            Ok(n) => n.to_string(),
-            Err(error) => format!("error: {error}"),
-        })
-    };
 
     view! {
         <section class="card">
@@ -51,22 +41,6 @@ pub fn HomePage() -> AnyView {
                 <span id="status" data-hydrated=move || hydrated.get().to_string()>
                     {move || if hydrated.get() { "hydrated" } else { "server-rendered" }}
                 </span>
-            </p>
-            <p>
-                <button
-                    id="inc"
-                    type="button"
-                    disabled=move || !hydrated.get() || record.pending().get()
-                    on:click=move |_| {
-                        record.dispatch(RecordClick {});
-                    }
-                >
-                    "Record a click"
-                </button>
-                " Stored clicks: "
-                <Transition fallback=|| view! { <span id="count">"…"</span> }>
-                    <span id="count">{count_text}</span>
-                </Transition>
             </p>
         </section>
         <section class="card">

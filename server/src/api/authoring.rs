@@ -64,6 +64,22 @@ pub(super) async fn get_draft(
 }
 
 #[derive(Debug, Deserialize)]
+pub(super) struct CoauthorsBody {
+    coauthors: Vec<String>,
+}
+
+pub(super) async fn set_coauthors(
+    State(service): State<Service>,
+    Authed(actor): Authed,
+    Path(id): Path<i64>,
+    AppJson(body): AppJson<CoauthorsBody>,
+) -> ApiResult<app::backend::Draft> {
+    Ok(AppJson(
+        service.set_coauthors(&actor, id, &body.coauthors).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
 pub(super) struct SaveDraftBody {
     source: String,
     revision: i64,

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use super::AppError;
 use crate::service::Service;
 
-/// Refuses a request whose declared `Content-Length` exceeds the body limit (at least 2 MiB) with
-/// 413 before any handler runs (server functions included, which would otherwise answer 500).
+/// Refuses a request whose declared `Content-Length` exceeds the body limit with 413 before any
+/// handler runs (server functions included, which would otherwise answer 500).
 pub async fn refuse_oversized(
     State(service): State<Service>,
     request: Request,
@@ -20,10 +20,9 @@ pub async fn refuse_oversized(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    // Never below axum's 2 MiB default, which is what server functions (form-encoded, so
-    // larger than the text they carry) accepted before; REST routes keep their own tighter limit.
-    let limit =
-        u64::try_from(service.config().max_body_bytes.max(2 * 1024 * 1024)).unwrap_or(u64::MAX);
+    // One transport limit for REST and server functions; the service's own size limits
+    // (`service::limits`) sit below it, so they, not this, answer a text that is too large.
+    let limit = u64::try_from(service.config().max_body_bytes).unwrap_or(u64::MAX);
     let too_large = || {
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,6 +1,7 @@
 //! Governance commands: `cavra user add`, `cavra token create|list|revoke`, `cavra packet verify`,
 //! `cavra audit verify|anchor`, and the service options of `cavra serve` (`--demo`, shadow criteria,
-//! runtime token limits, allowed origins, the evidence key's rotation, retention, sign-in limits).
+//! runtime token limits, the public URL and allowed origins, the evidence key's rotation,
+//! retention, sign-in limits).
 
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use sqlx::pool::PoolConnection;
 use app::backend::Role;
 
 use crate::audit::{Anchor, Trust};
-use crate::config::ServiceConfig;
+use crate::config::{PublicUrl, ServiceConfig};
 use crate::db::Database;
 use crate::evidence::{fingerprint, Signer};
 use crate::service::keys::KeyOutcome;
@@ -65,10 +66,28 @@ pub struct GovernanceArgs {
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub token_cache_seconds: u64,
 
+    /// The URL users reach the server by, e.g. `https://cavra.example` (repeatable, or comma
+    /// separated). Only its host is answered (others get 421, against DNS rebinding) and
+    /// mutating requests must come from its origin. Required unless --addr is a loopback
+    /// address, where the default is http://localhost, 127.0.0.1 and [::1] at the bound port.
+    /// An https URL turns on Secure cookies and HSTS.
+    #[arg(
+        long,
+        env = "CAVRA_PUBLIC_URL",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub public_url: Vec<PublicUrl>,
+
     /// Extra origins allowed to send mutating requests (comma separated), e.g. a UI on
     /// another host behind the same proxy.
-    #[arg(long, env = "CAVRA_ALLOWED_ORIGINS", value_delimiter = ',')]
-    pub allowed_origins: Vec<String>,
+    #[arg(
+        long,
+        env = "CAVRA_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origins: Vec<PublicUrl>,
 
     /// Accept a key file that is not the evidence key the database pinned: record it as the
     /// new key (audited as `key.rotate`). Old packets and audit entries stay verifiable with
@@ -84,6 +103,17 @@ pub struct GovernanceArgs {
     pub signin: super::limits::SigninArgs,
 }
 
+/// Refuses to serve beyond loopback without `--public-url`: the server could not tell its own
+/// Host from a DNS-rebinding page's.
+pub fn check_public_url(addr: SocketAddr, args: &GovernanceArgs) -> anyhow::Result<()> {
+    if args.public_url.is_empty() && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "serving on {addr} needs --public-url (the URL users reach the server by, e.g. https://cavra.example); without it only a loopback --addr is allowed"
+        );
+    }
+    Ok(())
+}
+
 /// Builds the service for `cavra serve`, seeding demo data when asked.
 pub async fn build_service(
     database: Database,
@@ -91,9 +121,12 @@ pub async fn build_service(
     addr: SocketAddr,
     args: &GovernanceArgs,
 ) -> anyhow::Result<Service> {
+    check_public_url(addr, args)?;
     let mut config = ServiceConfig::new(data_dir);
-    // Browsers refuse Secure cookies over plain HTTP, except on loopback where we serve HTTP.
-    config.secure_cookies = !addr.ip().is_loopback();
+    // Browsers refuse Secure cookies over plain HTTP (loopback excepted): Secure exactly when
+    // users come over HTTPS, which a public URL says. Without one the server is on loopback.
+    config.secure_cookies = args.public_url.iter().any(PublicUrl::is_https);
+    config.public_urls = args.public_url.clone();
     config.shadow.min_observed_secs =
         args.shadow_min_seconds
             .unwrap_or(if args.demo { 60 } else { 24 * 3600 });

@@ -2,6 +2,11 @@
 //! `policies`, `--policy-root`, env `CAVRA_POLICY_ROOT`), with `metadata.inherits` resolved by
 //! [`lifecycle::inherits::load_policy`], or a single file given with `--policy-file` (loaded raw,
 //! without inherits resolution, as CAVRA's script does).
+//!
+//! Every file read because of a pack name (its `policy.yaml`, the packs it inherits, its
+//! `cases.yaml`) is resolved first, symbolic links followed, and refused unread when it lands
+//! outside the resolved policy root ([`OutsideRoot`]): a CI lint of an untrusted change must not
+//! print a file the change links to. Links that stay inside the root work.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +21,43 @@ pub const POLICY_FILE: &str = "policy.yaml";
 /// The file name of a pack's required decisions.
 pub const CASES_FILE: &str = "cases.yaml";
 
+/// A file named through the policy root resolves (links followed) outside it.
+#[derive(Debug, thiserror::Error)]
+#[error("`{shown}` leads outside the policy root `{root}` (through a symbolic link); refusing to read it")]
+pub struct OutsideRoot {
+    shown: String,
+    root: String,
+}
+
+/// Resolves `path` (a file under `root`, named by a pack) with every link followed, and refuses
+/// it unread when it is not inside the resolved root.
+pub fn resolve_under_root(root: &Path, path: &Path) -> anyhow::Result<PathBuf> {
+    let real_root = root
+        .canonicalize()
+        .with_context(|| format!("reading policy root `{}`", root.display()))?;
+    let real = path
+        .canonicalize()
+        .with_context(|| format!("reading `{}`", path.display()))?;
+    if !real.starts_with(&real_root) {
+        return Err(OutsideRoot {
+            shown: path.display().to_string(),
+            root: root.display().to_string(),
+        }
+        .into());
+    }
+    Ok(real)
+}
+
+/// Reads a file named through the policy root (see [`resolve_under_root`]); errors name `path`
+/// as the user gave it.
+pub fn read_under_root(what: &str, root: &Path, path: &Path) -> anyhow::Result<String> {
+    let real = resolve_under_root(root, path)?;
+    let bytes =
+        std::fs::read(real).with_context(|| format!("reading {what} `{}`", path.display()))?;
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{what} `{}` is not valid UTF-8 text", path.display()))
+}
+
 /// A pack loaded for a command.
 #[derive(Debug, Clone)]
 pub struct LoadedPack {
@@ -27,6 +69,28 @@ pub struct LoadedPack {
     pub source: String,
     /// The loaded policy (after the inherits merge for packs, raw for files).
     pub value: Value,
+    /// The policy root it was found under (`None` for a `--policy-file`).
+    pub root: Option<PathBuf>,
+}
+
+impl LoadedPack {
+    /// The pack's own `cases.yaml` beside its policy, if there is one, as (the path to show,
+    /// the path to read); under a policy root it must resolve inside the root like the policy.
+    pub fn own_cases(&self) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+        let Some(path) = self
+            .path
+            .parent()
+            .map(|dir| dir.join(CASES_FILE))
+            .filter(|path| path.is_file())
+        else {
+            return Ok(None);
+        };
+        let real = match &self.root {
+            Some(root) => resolve_under_root(root, &path)?,
+            None => path.clone(),
+        };
+        Ok(Some((path, real)))
+    }
 }
 
 /// Refuses a pack name that is not a plain directory name: empty, `.`/`..`, path separators,
@@ -82,27 +146,27 @@ pub fn load_pack(root: &Path, name: &str) -> anyhow::Result<LoadedPack> {
             root.display()
         );
     }
-    let source = read_text("policy pack", &path)?;
-    let mut read_error: Option<String> = None;
+    let source = read_under_root("policy pack", root, &path)?;
+    let mut read_error: Option<anyhow::Error> = None;
     let mut loader = |id: &str| -> Option<String> {
         if check_pack_name(id).is_err() {
             return None;
         }
-        match std::fs::read_to_string(pack_file(root, id)) {
+        let file = pack_file(root, id);
+        if !file.is_file() {
+            return None;
+        }
+        match read_under_root("policy pack", root, &file) {
             Ok(text) => Some(text),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => {
-                read_error = Some(format!(
-                    "reading `{}`: {error}",
-                    pack_file(root, id).display()
-                ));
+                read_error.get_or_insert(error);
                 None
             }
         }
     };
     let loaded = load_policy(name, &mut loader);
     if let Some(error) = read_error {
-        bail!("{error}");
+        return Err(error);
     }
     let value = loaded.map_err(|error| match &error {
         InheritsError::NotFound { pack } if pack != name => anyhow::anyhow!(
@@ -120,6 +184,7 @@ pub fn load_pack(root: &Path, name: &str) -> anyhow::Result<LoadedPack> {
         path,
         source,
         value,
+        root: Some(root.to_path_buf()),
     })
 }
 
@@ -144,6 +209,7 @@ pub fn load_file(path: &Path, label: Option<&str>) -> anyhow::Result<LoadedPack>
         path: path.to_path_buf(),
         source,
         value,
+        root: None,
     })
 }
 

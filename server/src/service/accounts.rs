@@ -19,6 +19,7 @@ use argon2::Argon2;
 use sqlx::AnyConnection;
 use tokio::sync::Semaphore;
 
+use super::limits::MAX_USER_NAME_CHARS;
 use super::{now_millis, throttle, Result, Service};
 use crate::config::SigninLimits;
 use crate::evidence::sha256_hex;
@@ -133,6 +134,7 @@ const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 /// at least [`MIN_PASSWORD_CHARS`] characters, not only whitespace, not one character repeated,
 /// not the user name, not a common password.
 pub fn check_password(username: &str, password: &str) -> Result<()> {
+    super::limits::check_bytes("a password", password, super::limits::MAX_PASSWORD_BYTES)?;
     let refuse = |why: String| Err(BackendError::Invalid(why));
     if password.trim().is_empty() {
         return refuse("a password cannot be empty or only whitespace".into());
@@ -172,13 +174,11 @@ pub async fn create_user(service: &Service, user: &NewUser<'_>) -> Result<Actor>
 /// Creates a user, audited as done by `actor`; a taken name is a conflict.
 pub async fn create_user_as(service: &Service, actor: &str, user: &NewUser<'_>) -> Result<Actor> {
     let username = user.username.trim();
-    if username.is_empty()
-        || username.chars().count() > 64
-        || username.chars().any(char::is_whitespace)
-    {
-        return Err(BackendError::Invalid(
-            "a user name is 1 to 64 characters without spaces".into(),
-        ));
+    super::limits::check_chars("a user name", username, MAX_USER_NAME_CHARS)?;
+    if username.is_empty() || username.chars().any(char::is_whitespace) {
+        return Err(BackendError::Invalid(format!(
+            "a user name is 1 to {MAX_USER_NAME_CHARS} characters without spaces"
+        )));
     }
     check_password(username, user.password)?;
     if user.role == Role::Approver && user.groups.is_empty() {
@@ -247,6 +247,10 @@ pub async fn login(
     password: &str,
     client: Option<IpAddr>,
 ) -> Result<(Actor, String)> {
+    // Refused before any database read or hash: a name no account can have is not recorded
+    // as a failure, and a huge password is never hashed.
+    super::limits::check_chars("a user name", username, MAX_USER_NAME_CHARS)?;
+    super::limits::check_bytes("a password", password, super::limits::MAX_PASSWORD_BYTES)?;
     let config = service.config();
     let username = username.trim();
     let account = throttle::account_key(username);

@@ -40,8 +40,6 @@ const MAX_GROUP_CHARS: usize = 64;
 const MAX_QUORUM: u32 = 10;
 /// Longest sign-off lifetime: one year.
 const MAX_TTL_HOURS: u32 = 24 * 366;
-/// Longest comment, in characters.
-const MAX_COMMENT_CHARS: usize = 2000;
 
 fn clean_group(group: &str) -> Result<String> {
     let group = group.trim();
@@ -60,11 +58,7 @@ fn clean_group(group: &str) -> Result<String> {
 
 fn clean_comment(comment: &str) -> Result<String> {
     let comment = comment.trim();
-    if comment.chars().count() > MAX_COMMENT_CHARS {
-        return Err(BackendError::Invalid(format!(
-            "a comment is at most {MAX_COMMENT_CHARS} characters"
-        )));
-    }
+    super::limits::check_chars("a comment", comment, super::limits::MAX_COMMENT_CHARS)?;
     Ok(comment.to_owned())
 }
 

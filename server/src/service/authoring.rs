@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use app::backend::{Actor, BackendError, Draft, PackSummary, Version, VersionLintReport};
+use app::backend::{Actor, BackendError, Draft, PackSummary, Role, Version, VersionLintReport};
 use lifecycle::value::Value;
 
 use super::evidence::fixtures;
-use super::{require_role, Result, Service, AUTHORS};
+use super::{limits, require_role, Result, Service, AUTHORS};
 use crate::store;
 
 /// The default approver groups of a promotion: CAVRA's approval workflow.
@@ -260,6 +260,103 @@ pub async fn create_draft(
     get_draft(service, id).await
 }
 
+/// Refuses unless `actor` wrote the draft or co-authors it. Admins are no exception: an admin
+/// who must edit someone's draft adds themselves as a co-author first, which is audited.
+async fn require_editor(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    draft_id: i64,
+    what: &str,
+) -> Result<()> {
+    if store::drafts::may_edit(conn, draft_id, actor.id).await? {
+        return Ok(());
+    }
+    let draft = store::drafts::get(conn, draft_id).await?;
+    Err(BackendError::Forbidden(format!(
+        "`{}` may not {what} draft {draft_id}: only its author `{}` and its co-authors may (the author or an admin can add co-authors)",
+        actor.username, draft.created_by
+    )))
+}
+
+/// Replaces a draft's co-authors (the users besides its author who may save and publish it).
+/// Only the author or an admin may; co-authors must be authors or admins. Audited as
+/// `draft.coauthors` with who was added and removed.
+pub async fn set_coauthors(
+    service: &Service,
+    actor: &Actor,
+    draft_id: i64,
+    usernames: &[String],
+) -> Result<Draft> {
+    require_role(actor, AUTHORS, "changing a draft's co-authors")?;
+    if usernames.len() > limits::MAX_COAUTHORS {
+        return Err(BackendError::Invalid(format!(
+            "a draft has at most {} co-authors",
+            limits::MAX_COAUTHORS
+        )));
+    }
+    for name in usernames {
+        limits::check_chars("a user name", name.trim(), limits::MAX_USER_NAME_CHARS)?;
+    }
+    let mut write = service.begin_write(&actor.username).await?;
+    let draft = store::drafts::get(&mut write, draft_id).await?;
+    let author_id = store::drafts::author_id(&mut write, draft_id).await?;
+    if actor.id != author_id && actor.role != Role::Admin {
+        return Err(BackendError::Forbidden(format!(
+            "only the author `{}` or an admin may change who co-authors draft {draft_id}",
+            draft.created_by
+        )));
+    }
+    let mut wanted: Vec<(i64, String)> = Vec::new();
+    for name in usernames.iter().map(|name| name.trim()) {
+        let user = store::users::by_name(&mut write, name)
+            .await?
+            .ok_or_else(|| BackendError::Invalid(format!("there is no user `{name}`")))?;
+        if user.id == author_id {
+            return Err(BackendError::Invalid(format!(
+                "`{name}` wrote draft {draft_id}; an author needs no co-author entry"
+            )));
+        }
+        if !user.can_author() {
+            return Err(BackendError::Invalid(format!(
+                "`{name}` is {} and cannot co-author a draft (only authors and admins edit policy)",
+                user.role.as_str()
+            )));
+        }
+        if !wanted.iter().any(|(id, _)| *id == user.id) {
+            wanted.push((user.id, user.username));
+        }
+    }
+    let current = store::drafts::coauthors(&mut write, draft_id).await?;
+    let now = write.now();
+    let mut added = Vec::new();
+    for (user_id, username) in &wanted {
+        if !current.iter().any(|(id, _)| id == user_id) {
+            store::drafts::add_coauthor(&mut write, draft_id, *user_id, actor.id, now).await?;
+            added.push(username.clone());
+        }
+    }
+    let mut removed = Vec::new();
+    for (user_id, username) in &current {
+        if !wanted.iter().any(|(id, _)| id == user_id) {
+            store::drafts::remove_coauthor(&mut write, draft_id, *user_id).await?;
+            removed.push(username.clone());
+        }
+    }
+    let mut coauthors: Vec<&str> = wanted.iter().map(|(_, name)| name.as_str()).collect();
+    coauthors.sort_unstable();
+    let detail = serde_json::json!({
+        "draft_id": draft_id,
+        "coauthors": coauthors,
+        "added": added,
+        "removed": removed,
+    });
+    write
+        .audit("draft.coauthors", &draft.pack_id, "", detail)
+        .await?;
+    service.commit(write).await?;
+    get_draft(service, draft_id).await
+}
+
 /// Saves a draft if nobody saved since `base_revision`; otherwise a conflict naming the stored
 /// revision (never a lost update).
 pub async fn save_draft(
@@ -270,6 +367,7 @@ pub async fn save_draft(
     base_revision: i64,
 ) -> Result<Draft> {
     require_role(actor, AUTHORS, "saving a draft")?;
+    limits::check_source(source)?;
     if source.contains('\0') {
         // PostgreSQL cannot store NUL in text; refuse it on every engine (and every caller).
         return Err(BackendError::Invalid(
@@ -279,6 +377,8 @@ pub async fn save_draft(
     // A save is a lifecycle write: it makes the saver a contributor of whatever the draft
     // publishes (separation of duties), and it is audited.
     let mut write = service.begin_write(&actor.username).await?;
+    // Checked under the lifecycle lock, so a co-author removed a moment ago cannot save.
+    require_editor(&mut write, actor, draft_id, "save").await?;
     let now = write.now();
     let saved =
         store::drafts::update_if_at(&mut write, draft_id, source, base_revision, now).await?;
@@ -311,8 +411,10 @@ pub async fn save_draft(
 /// report and diffs against the enforced version. Lint blockers refuse.
 pub async fn publish_draft(service: &Service, actor: &Actor, draft_id: i64) -> Result<Version> {
     require_role(actor, AUTHORS, "publishing")?;
-    let draft = get_draft(service, draft_id).await?;
     let mut write = service.begin_write(&actor.username).await?;
+    require_editor(&mut write, actor, draft_id, "publish").await?;
+    // Read under the lock: the text published is the text saved last.
+    let draft = store::drafts::get(&mut write, draft_id).await?;
     let pack = store::packs::get(&mut write, &draft.pack_id).await?;
     let value = load_value(&mut write, &draft.pack_id, &draft.source).await?;
     let id = value

@@ -226,10 +226,12 @@ pub async fn break_glass(
 ) -> Result<Enforcement> {
     require_role(actor, &[Role::Admin], "break-glass")?;
     let reason = reason.trim();
-    if reason.chars().count() < 10 || reason.chars().count() > 2000 {
-        return Err(BackendError::Invalid(
-            "break-glass needs a reason of 10 to 2000 characters".into(),
-        ));
+    super::limits::check_chars("a reason", reason, super::limits::MAX_REASON_CHARS)?;
+    if reason.chars().count() < 10 {
+        return Err(BackendError::Invalid(format!(
+            "break-glass needs a reason of 10 to {} characters",
+            super::limits::MAX_REASON_CHARS
+        )));
     }
     match action {
         "promote" => enforce(service, actor, pack_id, digest, Some(reason)).await,
@@ -337,6 +339,7 @@ pub async fn rollback(
     reason: &str,
 ) -> Result<Enforcement> {
     require_role(actor, AUTHORS, "rolling back")?;
+    super::limits::check_chars("a reason", reason, super::limits::MAX_REASON_CHARS)?;
     roll_back(service, actor, pack_id, digest, reason, false).await
 }
 

@@ -1,4 +1,5 @@
-//! Drafts: editable pack text with a revision counter for optimistic concurrency.
+//! Drafts: editable pack text with a revision counter for optimistic concurrency, and each
+//! draft's co-authors (who, besides its author, may save and publish it).
 
 use sqlx::AnyConnection;
 
@@ -17,16 +18,17 @@ struct Row {
     updated_at: i64,
 }
 
-impl From<Row> for Draft {
-    fn from(row: Row) -> Self {
+impl Row {
+    fn into_draft(self, coauthors: Vec<String>) -> Draft {
         Draft {
-            id: row.id,
-            pack_id: row.pack_id,
-            source: row.source,
-            revision: row.revision,
-            base_digest: row.base_digest,
-            created_by: row.username,
-            updated_at: rfc3339(row.updated_at),
+            id: self.id,
+            pack_id: self.pack_id,
+            source: self.source,
+            revision: self.revision,
+            base_digest: self.base_digest,
+            created_by: self.username,
+            coauthors,
+            updated_at: rfc3339(self.updated_at),
         }
     }
 }
@@ -34,14 +36,32 @@ impl From<Row> for Draft {
 const SELECT: &str = "SELECT d.id, d.pack_id, d.source, d.revision, d.base_digest, u.username, \
      d.updated_at FROM drafts d JOIN users u ON u.id = d.created_by";
 
-/// Drafts of a pack, newest first.
+/// Drafts of a pack, newest first, each with its co-authors (two queries for the whole list).
 pub async fn list(conn: &mut AnyConnection, pack_id: &str) -> Result<Vec<Draft>> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE d.pack_id = $1 ORDER BY d.id DESC"))
             .bind(pack_id)
             .fetch_all(&mut *conn)
             .await?;
-    Ok(rows.into_iter().map(Draft::from).collect())
+    let pairs: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT c.draft_id, u.username FROM draft_coauthors c \
+         JOIN drafts d ON d.id = c.draft_id JOIN users u ON u.id = c.user_id \
+         WHERE d.pack_id = $1 ORDER BY u.username",
+    )
+    .bind(pack_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_draft: std::collections::HashMap<i64, Vec<String>> = Default::default();
+    for (draft_id, username) in pairs {
+        by_draft.entry(draft_id).or_default().push(username);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let coauthors = by_draft.remove(&row.id).unwrap_or_default();
+            row.into_draft(coauthors)
+        })
+        .collect())
 }
 
 /// One draft.
@@ -51,7 +71,76 @@ pub async fn get(conn: &mut AnyConnection, draft_id: i64) -> Result<Draft> {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| BackendError::NotFound(format!("no draft {draft_id}")))?;
-    Ok(row.into())
+    let coauthors = coauthors(conn, draft_id)
+        .await?
+        .into_iter()
+        .map(|(_, username)| username)
+        .collect();
+    Ok(row.into_draft(coauthors))
+}
+
+/// The user id of a draft's author.
+pub async fn author_id(conn: &mut AnyConnection, draft_id: i64) -> Result<i64> {
+    sqlx::query_scalar("SELECT created_by FROM drafts WHERE id = $1")
+        .bind(draft_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| BackendError::NotFound(format!("no draft {draft_id}")).into())
+}
+
+/// A draft's co-authors as (user id, username), by name.
+pub async fn coauthors(conn: &mut AnyConnection, draft_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.username FROM draft_coauthors c JOIN users u ON u.id = c.user_id \
+         WHERE c.draft_id = $1 ORDER BY u.username",
+    )
+    .bind(draft_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Whether `user_id` wrote the draft or co-authors it.
+pub async fn may_edit(conn: &mut AnyConnection, draft_id: i64, user_id: i64) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT created_by FROM drafts WHERE id = $1 AND created_by = $2 \
+         UNION ALL SELECT user_id FROM draft_coauthors WHERE draft_id = $1 AND user_id = $2",
+    )
+    .bind(draft_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Adds a co-author (idempotent).
+pub async fn add_coauthor(
+    conn: &mut AnyConnection,
+    draft_id: i64,
+    user_id: i64,
+    added_by: i64,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO draft_coauthors (draft_id, user_id, added_by, added_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (draft_id, user_id) DO NOTHING",
+    )
+    .bind(draft_id)
+    .bind(user_id)
+    .bind(added_by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a co-author; their earlier saves stay on the record (`draft_contributors`).
+pub async fn remove_coauthor(conn: &mut AnyConnection, draft_id: i64, user_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM draft_coauthors WHERE draft_id = $1 AND user_id = $2")
+        .bind(draft_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Creates a draft at revision 1 and returns its id.

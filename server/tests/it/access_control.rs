@@ -62,6 +62,7 @@ fn access(method: &str, path: &str) -> Access {
         }
         ("post", "/api/packs/{pack}/drafts")
         | ("put", "/api/drafts/{id}")
+        | ("put", "/api/drafts/{id}/coauthors")
         | ("post", "/api/drafts/{id}/publish")
         | ("post", "/api/packs/{pack}/approvals")
         | ("post", "/api/packs/{pack}/shadow")
@@ -86,6 +87,7 @@ fn valid_body(method: &str, path: &str, digest: &str) -> Value {
             json!({"username": "mallory", "password": "mallory-long-pass", "role": "admin"})
         }
         ("put", "/api/drafts/{id}") => json!({"source": "metadata: {}", "revision": 1}),
+        ("put", "/api/drafts/{id}/coauthors") => json!({"coauthors": []}),
         ("post", "/api/approvals/{id}/signoffs") => {
             json!({"group": "Platform Security", "digest": digest, "decision": "approve"})
         }
@@ -551,17 +553,39 @@ async fn secure_cookie_when_not_on_loopback() {
         token_rate: 1000.0,
         token_burst: 2000.0,
         token_cache_seconds: 5,
+        public_url: Vec::new(),
         allowed_origins: Vec::new(),
         rotate_evidence_key: false,
         retention: server::cli::db::RetentionArgs::default(),
         signin: Default::default(),
     };
     let public: SocketAddr = "0.0.0.0:3000".parse().unwrap();
-    let service =
+    // Serving beyond loopback needs the public URL (the Host allow-list has nothing else).
+    let refused =
         server::cli::admin::build_service(database.clone(), &dir.path().join("d"), public, &args)
+            .await
+            .unwrap_err()
+            .to_string();
+    assert!(refused.contains("--public-url"), "{refused}");
+    let https = server::cli::admin::GovernanceArgs {
+        public_url: vec!["https://cavra.example".parse().unwrap()],
+        ..args.clone()
+    };
+    let service =
+        server::cli::admin::build_service(database.clone(), &dir.path().join("d"), public, &https)
             .await
             .unwrap();
     assert!(service.config().secure_cookies);
+    // A plain-HTTP public URL gets cookies the browser keeps over HTTP.
+    let http = server::cli::admin::GovernanceArgs {
+        public_url: vec!["http://10.0.0.5:3000".parse().unwrap()],
+        ..args.clone()
+    };
+    let service =
+        server::cli::admin::build_service(database.clone(), &dir.path().join("d"), public, &http)
+            .await
+            .unwrap();
+    assert!(!service.config().secure_cookies);
     let loopback: SocketAddr = "127.0.0.1:3000".parse().unwrap();
     let service =
         server::cli::admin::build_service(database, &dir.path().join("d"), loopback, &args)

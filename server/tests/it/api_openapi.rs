@@ -8,7 +8,7 @@ use tower::ServiceExt;
 
 use server::api::ROUTES;
 
-use crate::common::in_process_router;
+use crate::common::{in_process_router, IN_PROCESS_HOST};
 
 #[tokio::test]
 async fn openapi_document_lists_every_route() {
@@ -16,6 +16,7 @@ async fn openapi_document_lists_every_route() {
     let response = router
         .oneshot(
             Request::get("/api/openapi.json")
+                .header(header::HOST, IN_PROCESS_HOST)
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -52,6 +53,7 @@ async fn every_documented_route_is_served_with_json_errors() {
         let request = Request::builder()
             .method(method.clone())
             .uri(&uri)
+            .header(header::HOST, IN_PROCESS_HOST)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from("{}"))
             .unwrap();
@@ -82,7 +84,7 @@ async fn every_documented_route_is_served_with_json_errors() {
 async fn cross_origin_server_function_calls_are_refused() {
     let (router, _dir) = in_process_router().await;
     let request = Request::post("/api/anything")
-        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::HOST, IN_PROCESS_HOST)
         .header(header::ORIGIN, "http://evil.example")
         .body(Body::empty())
         .unwrap();

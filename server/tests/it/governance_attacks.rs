@@ -276,7 +276,16 @@ async fn every_contributor_is_barred_from_judging_the_digest() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{draft}");
         let id = draft["id"].as_i64().unwrap();
-        // The admin edits and saves the author's draft (adds a trusted MCP server)...
+        // The admin lists themself as a co-author (only the author and co-authors may save),
+        // then edits and saves the author's draft (adds a trusted MCP server)...
+        let (status, listed) = admin
+            .send(
+                "PUT",
+                &format!("/api/drafts/{id}/coauthors"),
+                Some(json!({"coauthors": ["admin"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
         let source = crate::common::extra::with_version(draft["source"].as_str().unwrap(), "0.4.0");
         let (status, saved) = admin
             .send(

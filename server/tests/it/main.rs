@@ -21,6 +21,7 @@ mod cli_lifecycle;
 mod cli_packs;
 mod cli_readiness_compat;
 mod cli_replay;
+mod cli_symlinks;
 mod cli_workflow;
 mod concurrency;
 mod connections;
@@ -36,6 +37,7 @@ mod retention;
 mod runtime_tokens;
 mod signin;
 mod web;
+mod web_hardening;
 
 /// With `autotests = false` cargo compiles only this binary: a test file left in `tests/`, or a
 /// module file under `tests/it/` that no `mod` line above names, would silently never run.

@@ -12,7 +12,7 @@ use super::select::Selection;
 use crate::cli::format::junit::{self, Case, Failure, Suite};
 use crate::cli::format::text::{paint, pass_fail};
 use crate::cli::output::{color_enabled, display_path, gate, plural, print, Format};
-use crate::cli::pack::{load_fixtures, CASES_FILE};
+use crate::cli::pack::load_fixtures;
 
 pub(super) const DRY_RUN_HELP: &str = "\
 Runs each pack (default: every pack under the policy root) over its required decisions:
@@ -54,15 +54,11 @@ fn dry_runs(args: &DryRunArgs) -> anyhow::Result<Vec<DryRun>> {
     let shared = args.cases.as_deref().map(load_fixtures).transpose()?;
     let mut runs = Vec::new();
     for pack in args.selection.load_all()? {
-        let own_cases = pack
-            .path
-            .parent()
-            .map(|dir| dir.join(CASES_FILE))
-            .filter(|path| path.is_file());
+        let own_cases = pack.own_cases()?;
         let (cases, fixtures) = match (&shared, &args.cases, own_cases) {
             _ if args.default_cases => ("default".to_owned(), None),
             (Some(fixtures), Some(path), _) => (display_path(path), Some(fixtures.clone())),
-            (_, _, Some(path)) => (display_path(&path), Some(load_fixtures(&path)?)),
+            (_, _, Some((shown, real))) => (display_path(&shown), Some(load_fixtures(&real)?)),
             _ => ("default".to_owned(), None),
         };
         let report = build_dry_run_report(&pack.value, fixtures.as_deref(), &pack.name);

@@ -15,7 +15,7 @@ use crate::cli::format::junit::{self, Case, Failure, Suite};
 use crate::cli::format::sarif::{sarif_log, LintedFile};
 use crate::cli::format::text::{pass_fail, render_diagnostics};
 use crate::cli::output::{color_enabled, display_path, gate, plural, print, read_text, Format};
-use crate::cli::pack::{load_pack, pack_file};
+use crate::cli::pack::{load_pack, pack_file, read_under_root, OutsideRoot};
 
 pub(super) const LINT_HELP: &str = "\
 Lints each pack's policy.yaml (default: every pack under the policy root) and prints positioned
@@ -67,20 +67,31 @@ fn lint_targets(args: &LintArgs) -> anyhow::Result<Vec<LintedPack>> {
     let root = &args.selection.root.policy_root;
     let mut linted = Vec::new();
     for target in args.selection.targets(&args.files)? {
-        let (name, path, cavra_value) = match &target {
+        let (name, path, cavra_value, source) = match &target {
             Target::Pack(name) => {
                 let path = pack_file(root, name);
                 if !path.is_file() {
                     // The same one-line error as every other command.
                     load_pack(root, name)?;
                 }
-                // CAVRA lints the loaded pack (after the inherits merge).
-                let value = load_pack(root, name).ok().map(|p| p.value);
-                (name.clone(), path, value)
+                // CAVRA lints the loaded pack (after the inherits merge); a pack that does not
+                // load is linted from its own text, but one whose files lead outside the root is
+                // refused unread (never printed in a code frame).
+                let value = match load_pack(root, name) {
+                    Ok(pack) => Some(pack.value),
+                    Err(error) if error.is::<OutsideRoot>() => return Err(error),
+                    Err(_) => None,
+                };
+                let source = read_under_root("policy file", root, &path)?;
+                (name.clone(), path, value, source)
             }
-            Target::File(path) => (String::new(), path.clone(), None),
+            Target::File(path) => (
+                String::new(),
+                path.clone(),
+                None,
+                read_text("policy file", path)?,
+            ),
         };
-        let source = read_text("policy file", &path)?;
         let outcome = lifecycle::lint::lint_source(&source);
         let name = if name.is_empty() {
             outcome.value.as_ref().map_or_else(

@@ -117,6 +117,7 @@ fn load_version(database: &DatabaseArgs, digest: &str) -> anyhow::Result<LoadedP
         path: PathBuf::new(),
         source: String::new(),
         value,
+        root: None,
     })
 }
 

@@ -129,10 +129,14 @@ pub async fn raw_checked(
         .await
         .ok()?;
     tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string());
+    let mut request = Request::builder().method(method).uri(path);
+    // The bound address, unless the caller names a host (DNS-rebinding and public-URL tests).
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        request = request.header(header::HOST, addr.to_string());
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }

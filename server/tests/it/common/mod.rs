@@ -119,6 +119,10 @@ pub async fn seeded_service_with(url: &str, config: ServiceConfig) -> Service {
     service
 }
 
+/// The address the in-process router believes it is bound to: requests to it must carry
+/// `Host: 127.0.0.1:3000` (or `localhost:3000`), as a browser's would.
+pub const IN_PROCESS_HOST: &str = "127.0.0.1:3000";
+
 /// The router over a fresh SQLite database with no packs, driven in-process (`oneshot`, no port).
 pub async fn in_process_router() -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +130,7 @@ pub async fn in_process_router() -> (axum::Router, tempfile::TempDir) {
     let db = Database::connect(&url).await.unwrap();
     let config = ServiceConfig::new(dir.path().join("data"));
     let service = Service::new(db, config).unwrap();
-    let options = server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
+    let options = server::web::leptos_options(dir.path(), IN_PROCESS_HOST.parse().unwrap());
     (server::web::router(options, service), dir)
 }
 
