@@ -155,7 +155,17 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
         let engine = service.db().engine();
         let wal_truncated =
             if total.deleted_any() && !total.dry_run && engine == crate::db::Engine::Sqlite {
-                Some(service.db().truncate_wal().await?)
+                // The truncation gives up at once when a reader or the periodic checkpoint is
+                // busy; a one-shot command can afford a few short retries (about a second).
+                let mut truncated = false;
+                for _ in 0..20 {
+                    truncated = service.db().truncate_wal().await?;
+                    if truncated {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Some(truncated)
             } else {
                 None
             };
