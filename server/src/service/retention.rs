@@ -36,9 +36,9 @@ pub const BATCH_ROWS: i64 = 5000;
 /// Fewest decisions per transaction (when even small batches are slow).
 const MIN_BATCH_ROWS: i64 = 100;
 /// A batch that held its transaction longer than this halves the next one…
-const SLOW_BATCH: Duration = Duration::from_millis(100);
+const SLOW_BATCH: Duration = Duration::from_millis(50);
 /// …and one faster than this doubles it (up to [`BATCH_ROWS`]).
-const FAST_BATCH: Duration = Duration::from_millis(25);
+const FAST_BATCH: Duration = Duration::from_millis(15);
 /// A pass deletes at most this many decisions, then is recorded; the next pass goes on.
 pub const MAX_PASS_ROWS: u64 = 1_000_000;
 
