@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use lifecycle::decide::CompiledPolicy;
+use lifecycle::invariants::Invariant;
 use lifecycle::value::Value;
 
 use crate::components::live_lint::{to_live_lint, LiveLint};
@@ -29,12 +30,18 @@ impl PartialEq for Analysis {
 
 /// Parses once, then lints and compiles the same tree.
 pub fn analyse(text: &str) -> Analysis {
+    analyse_with(text, &[])
+}
+
+/// [`analyse`], also proving the pack's invariants: a failed one is a marker on the rule that
+/// decides its counterexample.
+pub fn analyse_with(text: &str, invariants: &[Invariant]) -> Analysis {
     let parsed = lifecycle::model::parse_policy(text);
     let compiled = parsed
         .root
         .as_ref()
         .map(|root| Arc::new(CompiledPolicy::from_node(root)));
-    let outcome = lifecycle::lint::lint_parsed(text, parsed);
+    let outcome = lifecycle::invariants::lint_parsed_with_invariants(text, parsed, invariants);
     let value = outcome.value.clone().map(Arc::new);
     Analysis {
         lint: to_live_lint(text, outcome),
