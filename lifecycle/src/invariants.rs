@@ -36,7 +36,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::rules::{invalid_invariant, invariant_violated};
 use crate::lint::LintOutcome;
 use crate::model::{Node, NodeValue};
-use crate::symbolic::{check_invariant, witness_request, Decider, InvariantCheck};
+use crate::symbolic::{witness_request, Decider, InvariantCheck, InvariantProver};
 use crate::value::{Span, Value};
 
 /// Schema id of the invariant proof report.
@@ -516,10 +516,12 @@ pub fn prove_invariants(
     invariants: &[Invariant],
     state_budget: usize,
 ) -> InvariantReport {
-    let compiled = CompiledPolicy::from_value(policy);
+    let mut prover = InvariantProver::new(policy);
+    // Compiled only to confirm a counterexample.
+    let mut compiled: Option<CompiledPolicy> = None;
     let proofs: Vec<InvariantProof> = invariants
         .iter()
-        .map(|invariant| prove_one(policy, &compiled, invariant, state_budget))
+        .map(|invariant| prove_one(&mut prover, policy, &mut compiled, invariant, state_budget))
         .collect();
     let count = |status| proofs.iter().filter(|p| p.status == status).count();
     InvariantReport {
@@ -534,8 +536,9 @@ pub fn prove_invariants(
 }
 
 fn prove_one(
+    prover: &mut InvariantProver<'_>,
     policy: &Value,
-    compiled: &CompiledPolicy,
+    compiled: &mut Option<CompiledPolicy>,
     invariant: &Invariant,
     state_budget: usize,
 ) -> InvariantProof {
@@ -556,8 +559,7 @@ fn prove_one(
         detail: None,
         states: 0,
     };
-    let Some((check, states)) = check_invariant(
-        policy,
+    let Some((check, states)) = prover.check(
         &invariant.action_type,
         &invariant.glob,
         required,
@@ -579,6 +581,7 @@ fn prove_one(
             proof.detail = Some(format!("not settled within {state_budget} states"));
         }
         InvariantCheck::Fails { text, decider, .. } => {
+            let compiled = compiled.get_or_insert_with(|| CompiledPolicy::from_value(policy));
             let request = witness_request(&invariant.action_type, &text);
             let decision = compiled.decide(&request.as_request());
             if decision.decision == required {

@@ -51,7 +51,7 @@ pub use cross_check::CrossCheck;
 use domain::Domain;
 pub use invariant::{
     check_invariant, in_invariant_domain, invariant_field, list_deciding, list_deciding_before,
-    typical_inputs, InvariantCheck,
+    typical_inputs, InvariantCheck, InvariantProver,
 };
 pub use precedence::{
     precedence, Cover, FindingKind, Precedence, PrecedenceOptions, RuleFinding, RuleRef,

@@ -49,3 +49,40 @@ pub fn analyse_with(text: &str, invariants: &[Invariant]) -> Analysis {
         value,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::editor::MarkerSeverity;
+
+    #[test]
+    fn a_broken_invariant_marks_the_deciding_rule_with_the_counterexample() {
+        let cases =
+            "must_allow:\n  - {action: execute_command, requested_operation: \"terraform *\"}\n";
+        let invariants = lifecycle::invariants::parse_invariants(cases).invariants;
+        let text = "metadata: {id: cavra-x, title: t, description: d, version: '1'}\ncommands:\n  block: [\"terraform apply*\"]\n  allow: [\"terraform *\"]\n";
+        let analysis = analyse_with(text, &invariants);
+        let marker = analysis
+            .lint
+            .markers
+            .iter()
+            .find(|m| m.code == "LC033")
+            .expect("an invariant marker");
+        assert_eq!(marker.severity, MarkerSeverity::Error);
+        // On the block rule that decides the counterexample, naming it.
+        assert_eq!(marker.start_line_number, 3);
+        assert!(
+            marker.message.contains("`terraform apply`"),
+            "{}",
+            marker.message
+        );
+        // Without the invariants (or once fixed) there is no marker.
+        assert!(!analyse(text).lint.markers.iter().any(|m| m.code == "LC033"));
+        let fixed = text.replace("\"terraform apply*\"", "\"tofu apply*\"");
+        assert!(!analyse_with(&fixed, &invariants)
+            .lint
+            .markers
+            .iter()
+            .any(|m| m.code == "LC033"));
+    }
+}

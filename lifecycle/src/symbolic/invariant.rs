@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::{tokens, Chain, Token};
+use super::chain::{tokens, Chain, Token, NONE};
 use super::domain::Domain;
-use super::report::{decider, Decider};
+use super::report::Decider;
 use super::search::{probe, search};
-use super::subchain::{candidates, raw_rules, sub_chain};
+use super::subchain::{raw_rules, sub_chain, RuleIndex};
 use super::ACTIONS;
 use crate::decide::Outcome;
 use crate::value::Value;
@@ -51,7 +51,8 @@ pub fn invariant_field(action_type: &str) -> Option<(&'static str, &'static str)
 
 /// Checks that every input of `action_type`'s domain matching `glob` is decided `required` by
 /// `policy`, exploring at most `budget` states. `None` for an action type whose decision does
-/// not depend on the pack. Returns the check and the states explored.
+/// not depend on the pack. Returns the check and the states explored. (To check several
+/// invariants of one pack, an [`InvariantProver`] shares the work.)
 pub fn check_invariant(
     policy: &Value,
     action_type: &str,
@@ -59,48 +60,152 @@ pub fn check_invariant(
     required: Outcome,
     budget: usize,
 ) -> Option<(InvariantCheck, usize)> {
-    let spec = ACTIONS.iter().find(|s| s.action_type == action_type)?;
-    let lists: Vec<_> = spec.lists.iter().collect();
-    let chain = Chain::new(
-        raw_rules(policy, &lists, spec.literal),
-        spec.default(policy),
-    );
-    let glob_tokens = tokens(glob, false);
-    let everything = u32::try_from(chain.rules.len()).unwrap_or(u32::MAX);
-    let picked = candidates(&chain, &glob_tokens, everything, SUB_CHAIN_LIMIT);
-    let (mut searched, picked) = match picked {
-        Some(picked) => (sub_chain(&chain, &picked), Some(picked)),
-        None => (chain.clone(), None),
-    };
-    let mut glob_probe = probe(glob_tokens);
-    let result = search(
-        spec.domain,
-        &mut glob_probe,
-        &mut searched,
-        budget,
-        |label| searched_outcome(&chain, picked.as_deref(), label) != required,
-    );
-    let check = match &result.found {
-        Some(found) => {
-            let label = match &picked {
-                Some(picked) => picked
-                    .get(found.label as usize)
-                    .copied()
-                    .unwrap_or(super::chain::NONE),
-                None => found.label,
-            };
-            InvariantCheck::Fails {
-                text: found.witness.clone(),
-                decider: decider(&chain, label),
-                outcome: chain.outcome(label),
-            }
+    InvariantProver::new(policy).check(action_type, glob, required, budget)
+}
+
+/// One action type's rules, prepared once for all the invariants on it.
+struct Prepared {
+    spec: &'static super::ActionSpec,
+    rules: Vec<super::chain::Rule>,
+    default: (Outcome, crate::decide::RuleId),
+    index: RuleIndex,
+    /// The whole chain, built when a glob overlaps too many rules for a sub-chain.
+    full: Option<Chain>,
+}
+
+/// Checks invariants of one pack, preparing each action type's rules once.
+pub struct InvariantProver<'a> {
+    policy: &'a Value,
+    prepared: Vec<Prepared>,
+}
+
+impl std::fmt::Debug for InvariantProver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvariantProver").finish_non_exhaustive()
+    }
+}
+
+impl<'a> InvariantProver<'a> {
+    /// A prover for `policy` (the loaded pack).
+    pub fn new(policy: &'a Value) -> InvariantProver<'a> {
+        InvariantProver {
+            policy,
+            prepared: Vec::new(),
         }
-        None if result.complete => InvariantCheck::Holds {
-            vacuous: !result.matched,
+    }
+
+    fn prepared(&mut self, action_type: &str) -> Option<&mut Prepared> {
+        let spec = ACTIONS.iter().find(|s| s.action_type == action_type)?;
+        let at = match self
+            .prepared
+            .iter()
+            .position(|p| p.spec.action_type == action_type)
+        {
+            Some(at) => at,
+            None => {
+                let lists: Vec<_> = spec.lists.iter().collect();
+                let rules = raw_rules(self.policy, &lists, spec.literal);
+                self.prepared.push(Prepared {
+                    spec,
+                    index: RuleIndex::new(&rules, spec.literal),
+                    default: spec.default(self.policy),
+                    rules,
+                    full: None,
+                });
+                self.prepared.len() - 1
+            }
+        };
+        self.prepared.get_mut(at)
+    }
+
+    /// See [`check_invariant`].
+    pub fn check(
+        &mut self,
+        action_type: &str,
+        glob: &str,
+        required: Outcome,
+        budget: usize,
+    ) -> Option<(InvariantCheck, usize)> {
+        let prepared = self.prepared(action_type)?;
+        let glob_tokens = tokens(glob, false);
+        let everything = u32::try_from(prepared.rules.len()).unwrap_or(u32::MAX);
+        let picked = prepared.index.candidates(
+            &prepared.rules,
+            &glob_tokens,
+            everything,
+            SUB_CHAIN_LIMIT,
+            |_| true,
+        );
+        let mut sub;
+        let searched: &mut Chain = match &picked {
+            Some(picked) => {
+                sub = sub_chain(&prepared.rules, picked, prepared.default);
+                &mut sub
+            }
+            None => {
+                let (rules, default) = (&prepared.rules, prepared.default);
+                prepared
+                    .full
+                    .get_or_insert_with(|| Chain::new(rules.clone(), default))
+            }
+        };
+        // A label of the searched chain, as a position in the action's rules.
+        let original = |label: u32| match &picked {
+            Some(picked) => picked.get(label as usize).copied().unwrap_or(NONE),
+            None => label,
+        };
+        let outcome_of = |label: u32| {
+            prepared
+                .rules
+                .get(original(label) as usize)
+                .map_or(prepared.default.0, |r| r.outcome)
+        };
+        let mut glob_probe = probe(glob_tokens);
+        let result = search(
+            prepared.spec.domain,
+            &mut glob_probe,
+            searched,
+            budget,
+            |label| outcome_of(label) != required,
+        );
+        let check = match &result.found {
+            Some(found) => {
+                let label = original(found.label);
+                InvariantCheck::Fails {
+                    text: found.witness.clone(),
+                    decider: decider_of(&prepared.rules, prepared.default, label),
+                    outcome: outcome_of(found.label),
+                }
+            }
+            None if result.complete => InvariantCheck::Holds {
+                vacuous: !result.matched,
+            },
+            None => InvariantCheck::Unknown,
+        };
+        Some((check, result.states))
+    }
+}
+
+/// The rule (or default) behind a position in an action's rules.
+fn decider_of(
+    rules: &[super::chain::Rule],
+    default: (Outcome, crate::decide::RuleId),
+    label: u32,
+) -> Decider {
+    match rules.get(label as usize) {
+        Some(rule) => Decider {
+            rule_id: rule.rule_id,
+            list: Some(rule.list.to_owned()),
+            index: Some(rule.index),
+            pattern: Some(rule.pattern.to_string()),
         },
-        None => InvariantCheck::Unknown,
-    };
-    Some((check, result.states))
+        None => Decider {
+            rule_id: default.1,
+            list: None,
+            index: None,
+            pattern: None,
+        },
+    }
 }
 
 /// Whether `text` is a value of `action_type`'s domain (normal-form paths, stripped commands,
@@ -183,18 +288,6 @@ pub fn list_deciding(action_type: &str, outcome: Outcome) -> Option<(&'static st
         .find(|list| list.outcome == outcome)
         .or_else(|| spec.lists.first())
         .map(|list| (list.section, list.key))
-}
-
-/// The outcome of a label of the searched chain (a sub-chain's labels index `picked`).
-fn searched_outcome(chain: &Chain, picked: Option<&[u32]>, label: u32) -> Outcome {
-    let original = match picked {
-        Some(picked) => picked
-            .get(label as usize)
-            .copied()
-            .unwrap_or(super::chain::NONE),
-        None => label,
-    };
-    chain.outcome(original)
 }
 
 #[cfg(test)]

@@ -24,17 +24,14 @@
 //! compatible) a shared input is built, or searched for with the automata, and the rule that
 //! actually decides it is named.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::chain::{Chain, Rule, Token, NONE};
+use super::chain::{Rule, Token, NONE};
 use super::domain::Domain;
-use super::intersect::parts;
 use super::search::{probe, search};
-use super::subchain::{may_overlap, raw_rules};
+use super::subchain::{raw_rules, RuleIndex};
 use super::{ListSpec, ACTIONS};
-use crate::decide::matcher::{Pattern, PatternSet};
+use crate::decide::matcher::Pattern;
 use crate::decide::python::is_python_space;
 use crate::decide::{Outcome, RuleId};
 use crate::value::Value;
@@ -152,19 +149,20 @@ const COMMAND_APPROVALS: ListSpec = ListSpec {
     rule_id: RuleId::CommandsDefaultRequireApproval,
 };
 
-/// A character no rule contains (nor whitespace, nor a newline), to expand stars with.
+/// A character no rule contains (nor whitespace, nor a newline), to expand stars with: the
+/// first private-use character the rules leave free (patterns almost never hold one).
 fn fresh_char(rules: &[Rule]) -> char {
-    let used: std::collections::HashSet<char> = rules
+    let mut used: Vec<char> = rules
         .iter()
         .flat_map(|r| r.tokens.iter())
         .filter_map(|t| match t {
-            Token::Lit(c) => Some(*c),
-            Token::Star => None,
+            Token::Lit(c) if *c >= '\u{E000}' => Some(*c),
+            _ => None,
         })
         .collect();
+    used.sort_unstable();
     ('\u{E000}'..=char::MAX)
-        .chain('A'..'\u{E000}')
-        .find(|c| !used.contains(c) && !is_python_space(*c) && *c != '*')
+        .find(|c| used.binary_search(c).is_err() && !is_python_space(*c))
         .unwrap_or('\u{E000}')
 }
 
@@ -177,35 +175,6 @@ fn expansion(tokens: &[Token], fresh: char) -> String {
             Token::Star => fresh,
         })
         .collect()
-}
-
-/// The first rule of a list matching a text, as the evaluator finds it.
-enum FirstMatch {
-    /// Patterns (`*` a wildcard).
-    Globs(PatternSet),
-    /// Literal names: each text's first position.
-    Literal(HashMap<String, usize>),
-}
-
-impl FirstMatch {
-    fn new(rules: &[Rule], literal: bool) -> FirstMatch {
-        if literal {
-            let mut first = HashMap::new();
-            for (at, rule) in rules.iter().enumerate() {
-                first.entry(rule.pattern.to_string()).or_insert(at);
-            }
-            FirstMatch::Literal(first)
-        } else {
-            FirstMatch::Globs(PatternSet::new(rules.iter().map(|r| &*r.pattern)))
-        }
-    }
-
-    fn first(&self, text: &str) -> Option<usize> {
-        match self {
-            FirstMatch::Globs(set) => set.first_match(text),
-            FirstMatch::Literal(first) => first.get(text).copied(),
-        }
-    }
 }
 
 /// Proves, for every rule of `policy`'s pattern lists, whether it decides anything and which
@@ -227,16 +196,16 @@ pub fn precedence(policy: &Value, options: &PrecedenceOptions) -> Precedence {
             continue;
         }
         let fresh = fresh_char(&rules);
-        let first = FirstMatch::new(&rules, literal);
-        // Dead-rule witnesses need no automaton; the trie is only for narrowing candidates.
-        let mut chain: Option<Chain> = None;
+        let index = RuleIndex::new(&rules, literal);
         for (k, rule) in rules.iter().enumerate().skip(1) {
             let expanded = expansion(&rule.tokens, fresh);
             // Paths are decided on every spelling; other domains exclude some texts.
             if domain != Domain::NormalPath && !domain.contains(&expanded) {
                 continue;
             }
-            let decider = first.first(&expanded).unwrap_or(k);
+            let decider = index
+                .first_match(&rules, &expanded, u32::try_from(k).unwrap_or(NONE))
+                .map_or(k, |j| j as usize);
             if decider < k {
                 let Some(cover) = rules.get(decider) else {
                     continue;
@@ -260,12 +229,9 @@ pub fn precedence(policy: &Value, options: &PrecedenceOptions) -> Precedence {
             {
                 continue;
             }
-            let chain = chain.get_or_insert_with(|| {
-                Chain::new(rules.clone(), (Outcome::Allow, RuleId::CommandsAllow))
-            });
             let remaining = options.total_budget.saturating_sub(spent);
             let (covers, complete, states) =
-                narrowing(chain, &first, k, domain, options, remaining);
+                narrowing(&rules, &index, k, domain, options, remaining);
             spent += states;
             if !complete {
                 out.complete = false;
@@ -300,40 +266,47 @@ fn example_of(tokens: &[Token], domain: Domain) -> String {
 /// The block rules deciding some input of allow rule `k` (each with such an input), whether
 /// every candidate was examined, and the automaton states spent.
 fn narrowing(
-    chain: &mut Chain,
-    first: &FirstMatch,
+    rules: &[Rule],
+    index: &RuleIndex,
     k: usize,
     domain: Domain,
     options: &PrecedenceOptions,
     mut budget: usize,
 ) -> (Vec<Cover>, bool, usize) {
-    let Some(rule) = chain.rules.get(k).cloned() else {
+    let Some(rule) = rules.get(k) else {
         return (Vec::new(), true, 0);
     };
-    let cut = parts(&rule.tokens);
     let below = u32::try_from(k).unwrap_or(NONE);
-    let found = chain.compatible_rules(&cut.prefix, cut.starred, below, options.max_candidates + 1);
-    let mut complete = found.len() <= options.max_candidates;
+    let stricter = |r: &Rule| r.outcome != Outcome::Allow;
+    let Some(found) =
+        index.candidates(rules, &rule.tokens, below, options.max_candidates, stricter)
+    else {
+        return (Vec::new(), false, 0);
+    };
+    let mut complete = true;
     let mut spent = 0usize;
     let mut covers: Vec<Cover> = Vec::new();
-    for j in found.into_iter().take(options.max_candidates) {
-        let Some(other) = chain.rules.get(j as usize) else {
+    for j in found {
+        let Some(other) = rules.get(j as usize) else {
             continue;
         };
-        if other.outcome == Outcome::Allow || !may_overlap(&other.tokens, &rule.tokens) {
+        if other.outcome == Outcome::Allow {
             continue;
         }
-        let (shared, states) = shared_input(&rule.tokens, &other.tokens, domain, budget);
+        let pair_budget = options.pair_budget.min(budget);
+        let (shared, states, exhausted) =
+            shared_input(&rule.tokens, &other.tokens, domain, pair_budget);
         spent += states;
         budget = budget.saturating_sub(states);
         let Some(text) = shared else {
-            if states > 0 && budget == 0 {
-                complete = false;
-            }
+            complete &= !exhausted;
             continue;
         };
         // The rule that really decides it (an even earlier block rule, maybe).
-        let Some(decider) = first.first(&text).and_then(|d| chain.rules.get(d)) else {
+        let Some(decider) = index
+            .first_match(rules, &text, below)
+            .and_then(|d| rules.get(d as usize))
+        else {
             continue;
         };
         if decider.outcome == Outcome::Allow
@@ -353,14 +326,14 @@ fn narrowing(
 }
 
 /// An input of `domain` both patterns match: the other pattern's shortest input or the rule's
-/// when that works, else a search of the two automata. `None` when they share none (or the
-/// budget ran out: states spent equal the budget).
+/// when that works, else a search of the two automata; with the states spent and whether the
+/// budget ran out before an answer.
 fn shared_input(
     rule: &[Token],
     other: &[Token],
     domain: Domain,
     budget: usize,
-) -> (Option<String>, usize) {
+) -> (Option<String>, usize, bool) {
     let text = |tokens: &[Token]| -> String {
         tokens
             .iter()
@@ -377,11 +350,11 @@ fn shared_input(
     };
     for candidate in [text(other), text(rule)] {
         if fits(&candidate) {
-            return (Some(candidate), 0);
+            return (Some(candidate), 0, false);
         }
     }
     if budget == 0 {
-        return (None, 0);
+        return (None, 0, true);
     }
     let mut mine_probe = probe(rule.to_vec());
     let mut single = probe(other.to_vec());
@@ -389,7 +362,7 @@ fn shared_input(
         label == 0
     });
     let shared = result.found.map(|f| f.witness);
-    (shared, result.states)
+    (shared, result.states, result.exhausted)
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 //! pattern outright). Rules that fail this test match none of the pattern's inputs, so on those
 //! inputs the first matching rule of the sub-chain is the first matching rule of the pack.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+
+use super::hash::FxHashMap;
 use std::sync::Arc;
 
 use super::chain::{tokens, Chain, Rule, Token, NONE};
@@ -15,6 +18,7 @@ use super::intersect::parts;
 use super::ListSpec;
 use crate::decide::matcher::Pattern;
 use crate::decide::python::value_str;
+use crate::decide::{Outcome, RuleId};
 use crate::value::Value;
 
 /// The rules of `lists`, in order, with [`Rule::index`] the item's position in its YAML list
@@ -84,36 +88,135 @@ pub(super) fn may_overlap(a: &[Token], b: &[Token]) -> bool {
     }
 }
 
-/// The rules of `chain` before `below` (in chain order) that may match an input `tokens`
-/// matches, or `None` when there are more than `limit`.
-pub(super) fn candidates(
-    chain: &Chain,
-    tokens: &[Token],
-    below: u32,
-    limit: usize,
-) -> Option<Vec<u32>> {
-    let cut = parts(tokens);
-    let mut found = chain.compatible_rules(&cut.prefix, cut.starred, below, limit + 1);
-    if found.len() > limit {
-        return None;
-    }
-    found.retain(|&j| {
-        chain
-            .rules
-            .get(j as usize)
-            .is_some_and(|rule| may_overlap(&rule.tokens, tokens))
-    });
-    Some(found)
+/// Rules by literal prefix, to find the rules that may overlap a pattern, or match a text,
+/// without building an automaton (or a matcher) over all of them.
+pub(super) struct RuleIndex {
+    /// Rules by their exact literal prefix (the whole text for a star-free pattern).
+    by_prefix: FxHashMap<String, Vec<u32>>,
+    /// Every `(prefix, rule)`, sorted, for "prefix starts with" ranges.
+    sorted: Vec<(String, u32)>,
+    /// Each rule's matcher, compiled on first use (`None` for literal names).
+    matchers: Vec<OnceCell<Option<Pattern>>>,
+    literal: bool,
 }
 
-/// A chain of the given rules of `chain` (in that order), with the same default; its labels
-/// are positions in `picked`.
-pub(super) fn sub_chain(chain: &Chain, picked: &[u32]) -> Chain {
-    let rules = picked
+/// The literals before a pattern's first star (all of a star-free one).
+fn literal_prefix(tokens: &[Token]) -> String {
+    tokens
         .iter()
-        .filter_map(|&j| chain.rules.get(j as usize).cloned())
+        .map_while(|t| match t {
+            Token::Lit(c) => Some(*c),
+            Token::Star => None,
+        })
+        .collect()
+}
+
+impl RuleIndex {
+    /// Indexes `rules` (`literal`: names compared as they are, MCP servers).
+    pub(super) fn new(rules: &[Rule], literal: bool) -> RuleIndex {
+        let mut by_prefix: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+        let mut sorted = Vec::with_capacity(rules.len());
+        for (at, rule) in rules.iter().enumerate() {
+            let prefix = literal_prefix(&rule.tokens);
+            let at = u32::try_from(at).unwrap_or(NONE);
+            by_prefix.entry(prefix.clone()).or_default().push(at);
+            sorted.push((prefix, at));
+        }
+        sorted.sort_unstable();
+        RuleIndex {
+            by_prefix,
+            sorted,
+            matchers: (0..rules.len()).map(|_| OnceCell::new()).collect(),
+            literal,
+        }
+    }
+
+    /// The rules before `below` whose literal prefix is a prefix of `text`, in order.
+    fn prefixes_of(&self, text: &str, below: u32) -> Vec<u32> {
+        let mut found: Vec<u32> = Vec::new();
+        let boundaries = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(text.len()));
+        for end in boundaries {
+            if let Some(list) = text.get(..end).and_then(|head| self.by_prefix.get(head)) {
+                found.extend(list.iter().copied().filter(|&j| j < below));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The first rule before `below` that matches `text`, as the evaluator finds it.
+    pub(super) fn first_match(&self, rules: &[Rule], text: &str, below: u32) -> Option<u32> {
+        self.prefixes_of(text, below).into_iter().find(|&j| {
+            let Some(rule) = rules.get(j as usize) else {
+                return false;
+            };
+            if self.literal {
+                return *rule.pattern == *text;
+            }
+            self.matchers
+                .get(j as usize)
+                .and_then(|cell| {
+                    cell.get_or_init(|| Some(Pattern::new(&rule.pattern)))
+                        .as_ref()
+                })
+                .is_some_and(|pattern| pattern.matches(text))
+        })
+    }
+
+    /// The rules before `below` (in order) that `keep` accepts and that may match an input
+    /// `tokens` matches, or `None` when more than `limit` rules share its literal prefix.
+    pub(super) fn candidates(
+        &self,
+        rules: &[Rule],
+        tokens: &[Token],
+        below: u32,
+        limit: usize,
+        keep: impl Fn(&Rule) -> bool,
+    ) -> Option<Vec<u32>> {
+        let prefix = literal_prefix(tokens);
+        let starred = tokens.contains(&Token::Star);
+        // Rules whose prefix is a prefix of this one's.
+        let mut found = self.prefixes_of(&prefix, below);
+        // Rules whose prefix extends this one's (only a starred pattern continues past it).
+        if starred {
+            let from = self
+                .sorted
+                .partition_point(|(p, _)| p.as_str() < prefix.as_str());
+            for (other, j) in self.sorted.get(from..).unwrap_or_default() {
+                if !other.starts_with(prefix.as_str()) {
+                    break;
+                }
+                if *j < below {
+                    found.push(*j);
+                    if found.len() > limit.saturating_mul(4).max(64) {
+                        return None;
+                    }
+                }
+            }
+            found.sort_unstable();
+            found.dedup();
+        }
+        found.retain(|&j| {
+            rules
+                .get(j as usize)
+                .is_some_and(|rule| keep(rule) && may_overlap(&rule.tokens, tokens))
+        });
+        (found.len() <= limit).then_some(found)
+    }
+}
+
+/// A chain of the given rules (in that order) with `default`; its labels are positions in
+/// `picked`.
+pub(super) fn sub_chain(rules: &[Rule], picked: &[u32], default: (Outcome, RuleId)) -> Chain {
+    let picked = picked
+        .iter()
+        .filter_map(|&j| rules.get(j as usize).cloned())
         .collect();
-    Chain::new(rules, chain.default)
+    Chain::new(picked, default)
 }
 
 #[cfg(test)]
