@@ -147,6 +147,11 @@ pub struct PackSummary {
     /// What a shadow run must show before promotion (the pack's setting, else the defaults).
     #[serde(default)]
     pub shadow_rule: ShadowRule,
+    /// The pack's invariants (`must_block`, `must_allow`, `must_require_approval` of its
+    /// `cases.yaml`): the gate proves them for every version, the editor marks the rule that
+    /// breaks one.
+    #[serde(default)]
+    pub invariants: Vec<lifecycle::invariants::Invariant>,
     /// The active shadow run, if any.
     pub shadow: Option<ShadowRun>,
 }
@@ -494,7 +499,7 @@ pub struct DivergenceSummary {
 /// One item of the promotion gate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateCheck {
-    /// `lint`, `dry_run`, `shadow`, `approvals`.
+    /// `enforcement`, `lint`, `dry_run`, `invariants`, `shadow`, `approvals`.
     pub name: String,
     /// Whether it is satisfied.
     pub passed: bool,

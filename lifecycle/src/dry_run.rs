@@ -264,8 +264,17 @@ pub fn fixtures_from_json(
 pub fn parse_cases_yaml(src: &str) -> Result<Vec<serde_json::Value>, FixturesError> {
     let document =
         crate::model::parse_value(src).map_err(|e| FixturesError::Yaml(e.to_string()))?;
-    let cases = match &document {
+    let cases: &[Value] = match &document {
         Value::List(items) => items.as_slice(),
+        // A file declaring only invariants (`crate::invariants`) has no cases of its own.
+        Value::Map(_)
+            if document.get("cases").is_none()
+                && ["must_block", "must_allow", "must_require_approval"]
+                    .iter()
+                    .any(|key| document.get(key).is_some()) =>
+        {
+            &[]
+        }
         Value::Map(_) => document
             .get("cases")
             .and_then(Value::as_list)

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod digest;
 pub mod dry_run;
 pub mod inherits;
+pub mod invariants;
 pub mod json;
 pub mod lint;
 pub mod model;

@@ -11,6 +11,7 @@
 //! Every code is listed by [`rules`] and documented by [`explain`].
 
 mod context;
+mod covers;
 pub mod glob;
 mod report;
 pub mod rules;
@@ -27,6 +28,11 @@ pub use report::{
     SafeSummary, LINT_REPORT_SCHEMA,
 };
 use schema::PathSeg;
+
+/// The closest of `known` to an unknown key, for "did you mean" help.
+pub(crate) fn suggest_key<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
+    context::suggest(unknown, known)
+}
 
 /// Every rule, in code order.
 pub fn rules() -> &'static [&'static RuleInfo] {
@@ -74,7 +80,8 @@ pub fn lint_source(src: &str) -> LintOutcome {
     lint_parsed(src, parse_policy(src))
 }
 
-/// Lints an already parsed pack (`parsed` must come from `src`).
+/// Lints an already parsed pack (`parsed` must come from `src`). The pack's invariants are
+/// proved on top by [`crate::invariants::lint_parsed_with_invariants`].
 pub fn lint_parsed(src: &str, parsed: ParsedPolicy) -> LintOutcome {
     let parse_blocked = parsed.has_blockers();
     let ParsedPolicy {
@@ -126,10 +133,7 @@ pub fn lint_parsed(src: &str, parsed: ParsedPolicy) -> LintOutcome {
         }
         diagnostics.push(diagnostic);
     }
-    let context = Context {
-        source: src,
-        root: &root,
-    };
+    let context = Context::new(src, &root, &value);
     let mut extra = Vec::new();
     for check in rules::CHECKS {
         check(&context, &mut extra);

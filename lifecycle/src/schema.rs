@@ -1,6 +1,7 @@
 //! JSON Schemas (draft 2020-12, generated with `schemars`) for every document this crate
 //! writes: the lifecycle artifacts, the plan, the export map, readiness packets and results,
-//! dry-run reports and the diff reports (semantic, probe impact, symbolic regions).
+//! dry-run reports, the diff reports (semantic, probe impact, symbolic regions) and invariant
+//! proofs.
 //!
 //! `lifecycle/schemas/*.json` holds the generated files; the `schema_sync` test fails when they
 //! drift from the types (regenerate with `UPDATE_SCHEMAS=1 cargo test -p lifecycle --test
@@ -10,6 +11,7 @@ use schemars::{schema_for, JsonSchema};
 
 use crate::diff::{DecisionImpact, SemanticDiff};
 use crate::dry_run::DryRunReport;
+use crate::invariants::InvariantReport;
 use crate::packet::{ReadinessPacket, ReadinessResult};
 use crate::plan::{
     ApprovalWorkflow, AuthoringUiContract, ExportMap, LifecyclePlan, LintReportDoc, RollbackPlan,
@@ -67,6 +69,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "policy-decision-regions.schema.json",
             schema::<DecisionRegions>(),
+        ),
+        (
+            "policy-invariant-proofs.schema.json",
+            schema::<InvariantReport>(),
         ),
     ]
 }

@@ -31,9 +31,13 @@ mod cross_check;
 mod domain;
 mod hash;
 mod intersect;
+mod invariant;
+mod precedence;
 mod product;
 mod report;
+mod search;
 mod sets;
+mod subchain;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +49,13 @@ use crate::value::Value;
 use chain::{tokens, Chain, Rule, NONE};
 pub use cross_check::CrossCheck;
 use domain::Domain;
+pub use invariant::{
+    check_invariant, in_invariant_domain, invariant_field, list_deciding, list_deciding_before,
+    typical_inputs, InvariantCheck, InvariantProver,
+};
+pub use precedence::{
+    precedence, Cover, FindingKind, Precedence, PrecedenceOptions, RuleFinding, RuleRef,
+};
 use product::Product;
 pub use report::{Cell, Decider, DecisionRegions, Exclusion, Region, RegionAction};
 

@@ -15,6 +15,9 @@ pub struct DraftContext {
     pub draft: Draft,
     /// The enforced version with its source and dry-run report, if any.
     pub enforced: Option<Version>,
+    /// The pack's invariants, proved on every keystroke (a failed one marks the deciding rule).
+    #[serde(default)]
+    pub invariants: Vec<lifecycle::invariants::Invariant>,
 }
 
 /// Loads a draft with the pack's enforced version.
@@ -22,12 +25,14 @@ pub struct DraftContext {
 pub async fn load_draft(draft_id: i64) -> Result<DraftContext, ApiError> {
     let (backend, actor) = super::ssr::actor().await?;
     let draft = backend.get_draft(draft_id).await?;
-    let enforced_digest = backend
+    let pack = backend
         .list_packs()
         .await?
         .into_iter()
-        .find(|p| p.id == draft.pack_id)
-        .and_then(|p| p.enforced_digest);
+        .find(|p| p.id == draft.pack_id);
+    let (enforced_digest, invariants) = pack
+        .map(|p| (p.enforced_digest, p.invariants))
+        .unwrap_or_default();
     let enforced = match enforced_digest {
         Some(digest) => Some(backend.get_version(&draft.pack_id, &digest).await?),
         None => None,
@@ -36,6 +41,7 @@ pub async fn load_draft(draft_id: i64) -> Result<DraftContext, ApiError> {
         actor,
         draft,
         enforced,
+        invariants,
     })
 }
 

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::drafts::{load_draft, publish_draft, save_draft, set_coauthors, DraftContext};
 use crate::api::ApiError;
 use crate::backend::{BackendError, Draft, Role};
-use crate::components::analysis::analyse;
+use crate::components::analysis::analyse_with;
 use crate::components::diff_view::DiffView;
 use crate::components::policy_editor::PolicyEditor;
 use crate::components::simulator::Simulator;
@@ -67,7 +67,8 @@ fn DraftEditor(context: DraftContext) -> AnyView {
     let text = RwSignal::new(context.draft.source.clone());
     let saved_text = RwSignal::new(context.draft.source.clone());
     let revision = RwSignal::new(context.draft.revision);
-    let analysis = Memo::new(move |_| text.with(|t| analyse(t)));
+    let invariants = context.invariants.clone();
+    let analysis = Memo::new(move |_| text.with(|t| analyse_with(t, &invariants)));
     let (highlight, set_highlight) = signal(None);
     let status: ActionStatus = RwSignal::new(None);
     let conflict = RwSignal::new(None::<Draft>);

@@ -1,7 +1,11 @@
 //! What our own rules look at: the positioned tree, with helpers to reach sections and
 //! pattern lists.
 
+use std::cell::OnceCell;
+
 use crate::model::{Node, NodeValue};
+use crate::symbolic::{precedence, Precedence, PrecedenceOptions, RuleFinding, RuleRef};
+use crate::value::Value;
 
 /// The pattern lists CAVRA matches with its glob matcher, as `(section, field)`.
 pub(crate) const PATTERN_LISTS: [(&str, &str); 6] = [
@@ -22,6 +26,10 @@ pub(crate) struct Context<'a> {
     pub source: &'a str,
     /// The document root (a mapping).
     pub root: &'a Node,
+    /// The loaded value of `root`.
+    pub value: &'a Value,
+    /// The precedence proofs, computed once for the rules that read them.
+    precedence: OnceCell<Precedence>,
 }
 
 /// A string item of a rule list.
@@ -33,6 +41,39 @@ pub(crate) struct Pattern<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// A context over a parsed pack.
+    pub fn new(source: &'a str, root: &'a Node, value: &'a Value) -> Context<'a> {
+        Context {
+            source,
+            root,
+            value,
+            precedence: OnceCell::new(),
+        }
+    }
+
+    /// The precedence findings of the pack (see [`crate::symbolic::precedence`]).
+    pub fn precedence(&self) -> &[RuleFinding] {
+        &self
+            .precedence
+            .get_or_init(|| precedence(self.value, &PrecedenceOptions::default()))
+            .findings
+    }
+
+    /// The node of a rule a finding names (`None` when the position holds something else).
+    pub fn rule_node(&self, rule: &RuleRef) -> Option<&'a Node> {
+        let (section, key) = rule.section_key();
+        let node = self
+            .root
+            .get(section)?
+            .get(key)?
+            .as_seq()?
+            .get(rule.index)?;
+        match &node.value {
+            NodeValue::Str(text) if *text == rule.pattern => Some(node),
+            _ => None,
+        }
+    }
+
     /// `(key, value)` of a top-level section.
     pub fn section(&self, name: &str) -> Option<(&'a Node, &'a Node)> {
         self.root.entry(name)

@@ -1,7 +1,8 @@
 //! One module per lint rule: its code, name and documentation, and for our own rules the
 //! check itself. Parse rules (`LC001`–`LC008`) are raised by [`crate::model`] and declared beside
 //! it in `model/rules/` (re-exported here); `LC009` is raised by the linter, CAVRA's issues
-//! (`LC010`–`LC015`) by the report builder; `LC020` onwards are ours.
+//! (`LC010`–`LC015`) by the report builder; `LC020` onwards are ours. The invariant rules
+//! (`LC033`, `LC034`) need the pack's `cases.yaml` and are raised by [`crate::invariants`].
 
 pub use crate::model::rules::{
     alias_limit, duplicate_key, input_too_large, invalid_character, nesting_too_deep,
@@ -14,9 +15,12 @@ pub mod block_read_missing;
 pub mod controls_missing;
 pub mod duplicate_entry;
 pub mod empty_section;
+pub mod invalid_invariant;
 pub mod invalid_string_list;
+pub mod invariant_violated;
 pub mod literal_glob_characters;
 pub mod metadata_field_missing;
+pub mod narrowed_allow;
 pub mod non_string_key;
 pub mod redundant_pattern;
 pub mod root_not_mapping;
@@ -60,6 +64,9 @@ pub(crate) static ALL: &[&RuleInfo] = &[
     &yaml11_implicit_type::RULE,
     &non_string_key::RULE,
     &unmatchable_command_pattern::RULE,
+    &narrowed_allow::RULE,
+    &invariant_violated::RULE,
+    &invalid_invariant::RULE,
 ];
 
 type Check = fn(&Context<'_>, &mut Vec<Diagnostic>);
@@ -78,4 +85,5 @@ pub(crate) static CHECKS: &[Check] = &[
     yaml11_implicit_type::check,
     non_string_key::check,
     unmatchable_command_pattern::check,
+    narrowed_allow::check,
 ];

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dry_run::DryRunReport;
+use crate::invariants::InvariantReport;
 use crate::plan::{
     ApprovalWorkflow, AuthoringUiContract, LifecyclePlan, LintReportDoc, RollbackPlan,
     ShadowModePlan, VersionManifest,
@@ -49,6 +50,10 @@ pub struct ReadinessPacket {
     pub approval_workflow: ApprovalWorkflow,
     /// The operating evidence.
     pub operating_evidence: OperatingEvidence,
+    /// Ours, after CAVRA's fields (its validator ignores it): each invariant of the pack's
+    /// `cases.yaml` and its proof for this version. Absent when the pack declares none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invariants: Option<InvariantReport>,
 }
 
 /// Assembles a packet from a plan (its `generated_at`, `policy_pack` and notes are dropped).
@@ -70,6 +75,7 @@ pub fn build_packet(
         rollback_plan: plan.rollback_plan.clone(),
         approval_workflow: plan.approval_workflow.clone(),
         operating_evidence: evidence.clone(),
+        invariants: None,
     }
 }
 

@@ -292,7 +292,7 @@ fn fillers(space: &Space<'_>, rule: &Rule) -> Vec<String> {
 /// Replaces each star of `tokens` with `filler`, the way a person would write it: a word
 /// after a command gets a space, a star before a `.` is a file name and one after a `.` an
 /// extension.
-fn fill(domain: Domain, tokens: &[Token], filler: &str) -> String {
+pub(super) fn fill(domain: Domain, tokens: &[Token], filler: &str) -> String {
     let mut out = String::new();
     for (at, token) in tokens.iter().enumerate() {
         match token {

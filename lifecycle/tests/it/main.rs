@@ -11,6 +11,7 @@ mod decide_props;
 mod diff_impact;
 mod digest_reference;
 mod dry_run_golden;
+mod invariant_props;
 mod lint_differential;
 mod lint_reference;
 mod lint_snapshots;

@@ -9,39 +9,40 @@ use lifecycle::symbolic::{witness_request, Location, RegionAnalysis, RegionOptio
 use lifecycle::value::Value;
 use proptest::prelude::*;
 
-fn text(alphabet: &'static [&'static str], max: usize) -> impl Strategy<Value = String> {
+pub(crate) fn text(alphabet: &'static [&'static str], max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(alphabet), 0..max).prop_map(|parts| parts.concat())
 }
 
 /// Pattern pieces chosen so that patterns overlap often.
-const PATTERN_ALPHABET: &[&str] = &["a", "b", "/", "*", "**", ".", " ", "\n", "ab", "a/", "é"];
+pub(crate) const PATTERN_ALPHABET: &[&str] =
+    &["a", "b", "/", "*", "**", ".", " ", "\n", "ab", "a/", "é"];
 /// Text pieces: the same characters plus path oddities and whitespace Python strips.
-const TEXT_ALPHABET: &[&str] = &[
+pub(crate) const TEXT_ALPHABET: &[&str] = &[
     "a", "b", "/", ".", " ", "\n", "ab", "./", "..", "é", "\t", "x",
 ];
-const SERVERS: &[&str] = &["gh", "fs", "db", "a*", ""];
+pub(crate) const SERVERS: &[&str] = &["gh", "fs", "db", "a*", ""];
 
 fn patterns() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(text(PATTERN_ALPHABET, 5), 0..4)
 }
 
 #[derive(Debug, Clone)]
-struct Pack {
-    read: Vec<String>,
-    write: Vec<String>,
-    approve: Vec<String>,
-    block: Vec<String>,
-    allow: Vec<String>,
-    allowed_servers: Vec<String>,
-    blocked_servers: Vec<String>,
-    block_unknown: Option<bool>,
+pub(crate) struct Pack {
+    pub(crate) read: Vec<String>,
+    pub(crate) write: Vec<String>,
+    pub(crate) approve: Vec<String>,
+    pub(crate) block: Vec<String>,
+    pub(crate) allow: Vec<String>,
+    pub(crate) allowed_servers: Vec<String>,
+    pub(crate) blocked_servers: Vec<String>,
+    pub(crate) block_unknown: Option<bool>,
 }
 
 fn servers() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(prop::sample::select(SERVERS).prop_map(str::to_owned), 0..3)
 }
 
-fn pack() -> impl Strategy<Value = Pack> {
+pub(crate) fn pack() -> impl Strategy<Value = Pack> {
     (
         (patterns(), patterns(), patterns(), patterns(), patterns()),
         (servers(), servers(), prop::option::of(any::<bool>())),
@@ -94,7 +95,7 @@ fn pair() -> impl Strategy<Value = (Pack, Pack)> {
     })
 }
 
-fn value(pack: &Pack) -> Value {
+pub(crate) fn value(pack: &Pack) -> Value {
     let list =
         |items: &[String]| Value::List(items.iter().map(|s| Value::Str(s.clone())).collect());
     let map = |entries: Vec<(&str, Value)>| {

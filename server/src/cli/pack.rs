@@ -239,6 +239,37 @@ pub fn file_label(path: &Path, value: &Value) -> String {
     stem.to_owned()
 }
 
+/// The proofs of the invariants the pack's `cases.yaml` declares (`None` without a
+/// `cases.yaml` or without invariants in it), for its loaded `value`. A malformed invariant is
+/// an input error naming its position.
+pub fn pack_invariants(
+    root: &Path,
+    name: &str,
+    value: &Value,
+) -> anyhow::Result<Option<lifecycle::invariants::InvariantReport>> {
+    let path = root.join(name).join(CASES_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = read_text("cases file", &path)?;
+    let parsed = lifecycle::invariants::parse_invariants(&text);
+    if parsed.has_blockers() {
+        bail!(
+            "cases file `{}`: {} (run `cavra policy lint --policy-pack {name}` for positions)",
+            path.display(),
+            parsed.blocker_texts(&text).join("; ")
+        );
+    }
+    if parsed.invariants.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(lifecycle::invariants::prove_invariants(
+        value,
+        &parsed.invariants,
+        lifecycle::invariants::GATE_STATE_BUDGET,
+    )))
+}
+
 /// Reads dry-run fixtures: a `cases.yaml` (by extension `.yaml`/`.yml`) or CAVRA's sample-actions
 /// JSON (a list, or an object with an `actions` list).
 pub fn load_fixtures(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {

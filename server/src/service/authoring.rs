@@ -169,6 +169,18 @@ pub async fn import_pack(
         .and_then(Value::as_str)
         .unwrap_or(&pack_id)
         .to_owned();
+    if let Some(cases) = cases_yaml {
+        // A malformed invariant would silently promise nothing: refuse it at the door.
+        let parsed = lifecycle::invariants::parse_invariants(cases);
+        if parsed.has_blockers() {
+            let blockers = parsed.blocker_texts(cases);
+            return Err(BackendError::Invalid(format!(
+                "cases.yaml has {} invalid invariant(s): {}",
+                blockers.len(),
+                blockers.join("; ")
+            )));
+        }
+    }
     let now = write.now();
     let groups = default_approver_groups(&value);
     store::packs::insert_if_absent(&mut write, &pack_id, &title, &groups, cases_yaml, now).await?;

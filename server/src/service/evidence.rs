@@ -3,7 +3,9 @@
 //! `evidence.sign` audit entry that vouches for the stored row.
 
 use app::backend::{BackendError, EvidencePacket, GateReport};
+use lifecycle::invariants::InvariantReport;
 use lifecycle::plan::{build_plan, PlanInput, PlanTimestamps};
+use lifecycle::value::Value;
 
 use super::{rfc3339, PendingFile, Result, Service, Write};
 use crate::store;
@@ -23,6 +25,44 @@ pub(crate) fn fixtures(pack: &store::packs::PackRow) -> Option<Vec<serde_json::V
             None
         }
     }
+}
+
+/// The proofs of a pack's invariants for a version's loaded `policy`, and the gate's blocker
+/// texts: every declaration problem of the stored `cases.yaml` (so a malformed invariant fails
+/// closed instead of vanishing) and every invariant not proved. `None` when the pack declares
+/// no invariants. The proof runs on a blocking thread: its budget allows seconds of work.
+pub(crate) async fn prove_invariants(
+    pack: &store::packs::PackRow,
+    policy: &Value,
+) -> Result<Option<(InvariantReport, Vec<String>)>> {
+    let Some(cases) = pack.cases_yaml.clone() else {
+        return Ok(None);
+    };
+    let policy = policy.clone();
+    let proved = tokio::task::spawn_blocking(move || {
+        let parsed = lifecycle::invariants::parse_invariants(&cases);
+        if parsed.invariants.is_empty() && !parsed.has_blockers() {
+            return None;
+        }
+        let report = lifecycle::invariants::prove_invariants(
+            &policy,
+            &parsed.invariants,
+            lifecycle::invariants::GATE_STATE_BUDGET,
+        );
+        let mut blockers: Vec<String> = parsed
+            .blocker_texts(&cases)
+            .into_iter()
+            .map(|text| format!("cases.yaml: {text}"))
+            .collect();
+        blockers.extend(report.blockers());
+        Some((report, blockers))
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "proving invariants failed");
+        BackendError::Unavailable
+    })?;
+    Ok(proved)
 }
 
 /// What an event adds to its packet's decision record.
@@ -142,7 +182,10 @@ pub(crate) async fn record(
         policy_review_ref: review_ref.clone(),
         ui_validation_ref: format!("cavra-server://audit/{pack_id}/{short}"),
     };
-    let packet = lifecycle::packet::build_packet(&plan, &evidence, "live");
+    let mut packet = lifecycle::packet::build_packet(&plan, &evidence, "live");
+    packet.invariants = prove_invariants(&pack, &policy)
+        .await?
+        .map(|(report, _)| report);
     let mut json = packet.to_json();
     let record = decision_record(write, &pack, digest, event, extra).await?;
     if let Some(map) = json.as_object_mut() {

@@ -17,7 +17,8 @@ use super::shadow::{stop_active, summarize};
 use super::{require_role, Result, Service, Write, AUTHORS};
 use crate::store;
 
-/// Evaluates the promotion gate for a digest: lint, dry run, shadow criteria, approvals.
+/// Evaluates the promotion gate for a digest: lint, dry run, the pack's invariants, shadow
+/// criteria, approvals.
 pub async fn evaluate(
     service: &Service,
     conn: &mut AnyConnection,
@@ -58,6 +59,14 @@ pub async fn evaluate(
         }
     }
     checks.push(check("dry_run", missing));
+
+    // The pack's invariants, proved for this version (a malformed `cases.yaml` fails closed).
+    let policy = store::versions::value(conn, pack_id, digest).await?;
+    let missing = match super::evidence::prove_invariants(&pack, &policy).await? {
+        Some((_, blockers)) => blockers,
+        None => Vec::new(),
+    };
+    checks.push(check("invariants", missing));
 
     let criteria = &service.config().shadow;
     let rule = pack.shadow_rule(&criteria.default_rule());
@@ -214,7 +223,7 @@ pub async fn promote(
 }
 
 /// Break-glass: an admin enforces a digest without the approval and shadow checks, with a
-/// reason. Lint and the dry run must still pass; it is audited, recorded and flagged in the
+/// reason. Lint, the dry run and the invariants must still pass; it is audited, recorded and flagged in the
 /// packet.
 pub async fn break_glass(
     service: &Service,
@@ -386,6 +395,9 @@ async fn roll_back(
             "dry_run: the rollback candidate fails {} case(s)",
             dry_run.failed_count
         ));
+    }
+    if let Some((_, blockers)) = super::evidence::prove_invariants(&pack, &target).await? {
+        missing.extend(blockers.into_iter().map(|b| format!("invariants: {b}")));
     }
     let impact = lifecycle::diff::decision_impact(&current, &target);
     // Step 4: approval. Every rollback needs the pack's rollback rule (Platform Security at

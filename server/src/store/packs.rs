@@ -61,11 +61,20 @@ impl PackRow {
             .unwrap_or_else(|| defaults.clone())
     }
 
+    /// The pack's invariants (from its `cases.yaml`) and their declaration problems.
+    pub fn invariants(&self) -> lifecycle::invariants::ParsedInvariants {
+        self.cases_yaml
+            .as_deref()
+            .map(lifecycle::invariants::parse_invariants)
+            .unwrap_or_default()
+    }
+
     /// The summary shown in lists, with the pack's active shadow run and its shadow rule (or
     /// the server's `shadow_defaults`).
     pub fn summary(self, shadow: Option<ShadowRun>, shadow_defaults: &ShadowRule) -> PackSummary {
         let approval_rule = self.approval_rule();
         let shadow_rule = self.shadow_rule(shadow_defaults);
+        let invariants = self.invariants().invariants;
         PackSummary {
             id: self.id,
             title: self.title,
@@ -76,6 +85,7 @@ impl PackRow {
                 .collect(),
             approval_rule,
             shadow_rule,
+            invariants,
             enforced_digest: self.enforced_digest,
             enforced_seq: self.enforced_seq,
             enforced_at: self.enforced_at.map(rfc3339),

@@ -67,7 +67,7 @@ fn check_junit(xml: &str) -> (usize, usize) {
     (tests, failures)
 }
 
-fn check_sarif(text: &str) -> serde_json::Value {
+pub(crate) fn check_sarif(text: &str) -> serde_json::Value {
     let schema: serde_json::Value = serde_json::from_str(&read(
         repo().join("server/tests/fixtures/sarif-schema-2.1.0.json"),
     ))
@@ -119,8 +119,8 @@ fn lint_junit_parses_as_junit() {
     let (tests, failures) = check_junit(&out.stdout);
     assert_eq!(
         (tests, failures),
-        (9, 7),
-        "8 diagnostics + the clean starter; 7 blockers"
+        (10, 7),
+        "9 diagnostics + the clean starter; 7 blockers"
     );
     insta::assert_snapshot!("lint_junit", out.stdout);
     let out = run(&["policy", "lint", "--format", "junit"]);
@@ -135,7 +135,7 @@ fn lint_sarif_validates_against_the_sarif_schema() {
     assert_exit(&out, 1);
     let log = check_sarif(&out.stdout);
     let results = log["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8);
+    assert_eq!(results.len(), 9);
     // UTF-16 columns on the line with `é`.
     let warning = results.iter().find(|r| r["ruleId"] == "LC025").unwrap();
     assert_eq!(

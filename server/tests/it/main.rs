@@ -31,6 +31,7 @@ mod decision_export;
 mod governance_attacks;
 mod governance_audit;
 mod hostile_input;
+mod invariants_gate;
 mod journey;
 mod replay_and_pointers;
 mod retention;

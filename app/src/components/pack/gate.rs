@@ -76,7 +76,7 @@ pub fn GatePanel(
                 <details id="break-glass">
                     <summary>"Break glass (admins)"</summary>
                     <form on:submit=break_now>
-                        <p class="muted">"Enforces this version without the approval and shadow checks; lint and the dry run still apply. Audited, and flagged in the evidence packet."</p>
+                        <p class="muted">"Enforces this version without the approval and shadow checks; lint, the dry run and the invariants still apply. Audited, and flagged in the evidence packet."</p>
                         <label>
                             "Reason (at least 10 characters) "
                             <textarea id="break-glass-reason" required minlength="10" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))></textarea>

@@ -1,13 +1,18 @@
-//! Rule `LC024` (redundant-pattern): an earlier entry of the same list covers a later one.
+//! Rule `LC024` (redundant-pattern): earlier entries of the same list decide everything an
+//! entry matches.
 
 use crate::diagnostic::{declare_rule, Diagnostic};
-use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS, PATTERN_LISTS};
-use crate::lint::glob::subsumes;
+use crate::lint::context::Context;
+use crate::lint::covers::{covers_text, single_cover};
+use crate::symbolic::FindingKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an entry when an earlier, different entry of the same list matches everything it
-    /// matches (exact repeats are `LC021`).
+    /// Flags an entry that never decides a request because earlier entries of the *same* list
+    /// match everything it matches (exact repeats are `LC021`; a different, earlier list is
+    /// `LC023`/`LC028`). The proof is exact over every input the list is matched against
+    /// (stripped commands; every spelling of a path) and names the earlier entries that decide
+    /// its inputs, each with an example.
     ///
     /// ## Why it matters
     /// CAVRA stops at the first matching entry, so the later one never decides a request and
@@ -24,30 +29,43 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Remove the later entry, or move it first if its reason text matters.
-    pub RULE = { code: "LC024", name: "redundant-pattern", severity: Info, summary: "an earlier pattern in the same list covers this one" }
+    pub RULE = { code: "LC024", name: "redundant-pattern", severity: Warning, summary: "earlier patterns in the same list cover this one" }
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (section, field) in PATTERN_LISTS {
-        let patterns = ctx.patterns(section, field);
-        if patterns.len() > MAX_PAIRWISE_ITEMS {
+    for finding in ctx.precedence() {
+        let list = finding.rule.list.as_str();
+        if finding.kind != FindingKind::Dead || finding.covers.iter().any(|c| c.rule.list != list) {
             continue;
         }
-        for (index, later) in patterns.iter().enumerate() {
-            let earlier = patterns
-                .iter()
-                .take(index)
-                .find(|p| p.text != later.text && subsumes(p.text, later.text));
-            if let Some(earlier) = earlier {
-                out.push(
-                    RULE.diagnostic(format!(
-                        "`{}` is already covered by `{}` earlier in `{section}.{field}`",
-                        later.text, earlier.text
-                    ))
-                    .with_span(Some(later.node.span))
-                    .with_help("remove it, or move it before the broader pattern"),
-                );
-            }
+        let Some(node) = ctx.rule_node(&finding.rule) else {
+            continue;
+        };
+        let later = finding.rule.pattern.as_str();
+        let (section, field) = finding.rule.section_key();
+        // An exact repeat is `duplicate-entry`'s finding.
+        let repeated = ctx
+            .patterns(section, field)
+            .iter()
+            .take_while(|p| !std::ptr::eq(p.node, node))
+            .any(|p| p.text == later);
+        if repeated {
+            continue;
         }
+        let message = match single_cover(finding) {
+            Some(cover) => format!(
+                "`{later}` is already covered by `{}` earlier in `{list}`",
+                cover.rule.pattern
+            ),
+            None => format!(
+                "`{later}` is already covered by earlier entries of `{list}`: {}",
+                covers_text(finding)
+            ),
+        };
+        out.push(
+            RULE.diagnostic(message)
+                .with_span(Some(node.span))
+                .with_help("remove it, or move it before the broader pattern"),
+        );
     }
 }

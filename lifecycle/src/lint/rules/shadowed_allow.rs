@@ -1,18 +1,21 @@
-//! Rule `LC023` (shadowed-allow): a block pattern makes an allow pattern unreachable.
+//! Rule `LC023` (shadowed-allow): earlier rules decide every input an allow rule matches.
 
+use crate::decide::Outcome;
 use crate::diagnostic::{declare_rule, Diagnostic};
-use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
-use crate::lint::glob::subsumes;
+use crate::lint::context::Context;
+use crate::lint::covers::{covers_text, printable, single_cover};
+use crate::symbolic::FindingKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an entry of `commands.allow` when a different entry of `commands.block` matches
-    /// every command the allow entry matches. The containment check is exact for CAVRA's
-    /// matcher (`*` matches anything but a newline; everything else is literal).
+    /// Flags an entry of `commands.allow` (or `mcp.allowed_servers`) that can never allow
+    /// anything: every command it matches is decided earlier, at least partly by a block rule
+    /// (`commands.block` is checked first). The proof is exact for CAVRA's matcher (`*` matches
+    /// anything but a newline; everything else is literal) over every stripped command, and
+    /// names the earlier rules that decide its commands, each with an example.
     ///
     /// ## Why it matters
-    /// Block rules are checked first, so such an allow rule can never allow anything: the
-    /// author thinks `terraform plan` runs freely while it is always blocked.
+    /// The author thinks `terraform plan` runs freely while it is always blocked.
     ///
     /// ## Example
     /// ```yaml
@@ -23,31 +26,55 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Narrow the block pattern (`terraform apply*`) or drop the allow entry.
-    pub RULE = { code: "LC023", name: "shadowed-allow", severity: Warning, summary: "a block pattern makes an allow pattern unreachable" }
+    pub RULE = { code: "LC023", name: "shadowed-allow", severity: Warning, summary: "earlier rules decide everything an allow pattern matches" }
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let blocked = ctx.patterns("commands", "block");
-    let allowed = ctx.patterns("commands", "allow");
-    if blocked.len() > MAX_PAIRWISE_ITEMS || allowed.len() > MAX_PAIRWISE_ITEMS {
-        return;
-    }
-    for allow in &allowed {
-        let shadow = blocked
-            .iter()
-            .find(|block| block.text != allow.text && subsumes(block.text, allow.text));
-        if let Some(block) = shadow {
-            out.push(
-                RULE.diagnostic(format!(
-                    "allow rule `{}` is unreachable: block rule `{}` matches every command it matches",
-                    allow.text, block.text
-                ))
-                .with_span(Some(allow.node.span))
-                .with_help(format!(
-                    "narrow `{}` or remove `{}`",
-                    block.text, allow.text
-                )),
-            );
+    let blocked: Vec<&str> = ctx
+        .patterns("commands", "block")
+        .iter()
+        .map(|p| p.text)
+        .collect();
+    for finding in ctx.precedence() {
+        let list = finding.rule.list.as_str();
+        if finding.kind != FindingKind::Dead
+            || !matches!(list, "commands.allow" | "mcp.allowed_servers")
+            || finding.covers.iter().all(|c| c.outcome == Outcome::Allow)
+        {
+            continue;
         }
+        let allow = finding.rule.pattern.as_str();
+        // The same text in `commands.block` is `allow-block-conflict`'s finding.
+        if list == "commands.allow" && blocked.contains(&allow) {
+            continue;
+        }
+        let Some(node) = ctx.rule_node(&finding.rule) else {
+            continue;
+        };
+        let (message, help) = match (list, single_cover(finding)) {
+            ("mcp.allowed_servers", _) => (
+                format!("allowed server `{}` is unreachable: `mcp.blocked_servers` lists it, and blocked servers are checked first", printable(allow)),
+                format!("remove `{}` from one of the two lists", printable(allow)),
+            ),
+            (_, Some(cover)) => (
+                format!(
+                    "allow rule `{allow}` is unreachable: block rule `{}` matches every command it matches",
+                    cover.rule.pattern
+                ),
+                format!("narrow `{}` or remove `{allow}`", cover.rule.pattern),
+            ),
+            (_, None) => (
+                format!(
+                    "allow rule `{allow}` is unreachable: every command it matches is decided earlier, by {}",
+                    covers_text(finding)
+                ),
+                format!("narrow the block rules or remove `{allow}`"),
+            ),
+        };
+        out.push(
+            RULE.diagnostic(message)
+                .with_span(Some(node.span))
+                .with_help(help),
+        );
     }
 }

@@ -1,13 +1,17 @@
-//! Rule `LC028` (unreachable-approval-write): an approval rule for writes that a block rule hides.
+//! Rule `LC028` (unreachable-approval-write): an approval rule for writes that block rules hide.
 
+use crate::decide::Outcome;
 use crate::diagnostic::{declare_rule, Diagnostic};
-use crate::lint::context::{Context, MAX_PAIRWISE_ITEMS};
-use crate::lint::glob::subsumes;
+use crate::lint::context::Context;
+use crate::lint::covers::{covers_text, single_cover};
+use crate::symbolic::FindingKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags an entry of `filesystem.require_approval_write` when an entry of
-    /// `filesystem.block_write` matches every path it matches.
+    /// Flags an entry of `filesystem.require_approval_write` that never requires approval:
+    /// every path it matches is decided earlier, at least partly by `filesystem.block_write`
+    /// (checked first). The proof is exact over every spelling of a path and names the
+    /// earlier rules that decide its paths, each with an example.
     ///
     /// ## Why it matters
     /// CAVRA checks `block_write` first, so those writes are always blocked: the approval
@@ -22,28 +26,41 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Narrow the block pattern, or drop the approval entry.
-    pub RULE = { code: "LC028", name: "unreachable-approval-write", severity: Warning, summary: "a block_write pattern hides a require_approval_write pattern" }
+    pub RULE = { code: "LC028", name: "unreachable-approval-write", severity: Warning, summary: "block_write patterns hide a require_approval_write pattern" }
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let blocked = ctx.patterns("filesystem", "block_write");
-    let approvals = ctx.patterns("filesystem", "require_approval_write");
-    if blocked.len() > MAX_PAIRWISE_ITEMS || approvals.len() > MAX_PAIRWISE_ITEMS {
-        return;
-    }
-    for approval in &approvals {
-        if let Some(block) = blocked.iter().find(|b| subsumes(b.text, approval.text)) {
-            out.push(
-                RULE.diagnostic(format!(
-                    "`{}` never requires approval: block_write rule `{}` blocks every path it matches",
-                    approval.text, block.text
-                ))
-                .with_span(Some(approval.node.span))
-                .with_help(format!(
-                    "narrow `{}` or remove `{}`",
-                    block.text, approval.text
-                )),
-            );
+    for finding in ctx.precedence() {
+        if finding.kind != FindingKind::Dead
+            || finding.rule.list != "filesystem.require_approval_write"
+            || finding.covers.iter().all(|c| c.outcome != Outcome::Block)
+        {
+            continue;
         }
+        let Some(node) = ctx.rule_node(&finding.rule) else {
+            continue;
+        };
+        let approval = finding.rule.pattern.as_str();
+        let (message, help) = match single_cover(finding) {
+            Some(cover) => (
+                format!(
+                    "`{approval}` never requires approval: block_write rule `{}` blocks every path it matches",
+                    cover.rule.pattern
+                ),
+                format!("narrow `{}` or remove `{approval}`", cover.rule.pattern),
+            ),
+            None => (
+                format!(
+                    "`{approval}` never requires approval: every path it matches is decided earlier, by {}",
+                    covers_text(finding)
+                ),
+                format!("narrow the block_write rules or remove `{approval}`"),
+            ),
+        };
+        out.push(
+            RULE.diagnostic(message)
+                .with_span(Some(node.span))
+                .with_help(help),
+        );
     }
 }

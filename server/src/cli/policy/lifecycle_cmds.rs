@@ -18,7 +18,7 @@ use super::RootArg;
 use crate::cli::output::{
     check_output_path, gate, note, plan_timestamps, print, read_json, write_file, Format,
 };
-use crate::cli::pack::{load_file, load_fixtures, load_pack, LoadedPack};
+use crate::cli::pack::{load_file, load_fixtures, load_pack, pack_invariants, LoadedPack};
 
 pub(super) const PLAN_HELP: &str = "\
 Writes policy-lifecycle-plan.json and the seven artifact files CAVRA writes
@@ -297,6 +297,7 @@ pub fn lifecycle_plan(args: LifecyclePlanArgs, format: Format) -> anyhow::Result
     input.review_workflow_ref = &args.review_workflow_ref;
     input.actions = actions.as_deref();
     let plan = build_plan(&input);
+    let invariants = pack_invariants(root, &args.policy_pack, &pack.value)?;
     let output_dir = args.output_dir.to_string_lossy();
     let export = export_plan(&plan, &output_dir);
     for file in &export.files {
@@ -307,11 +308,13 @@ pub fn lifecycle_plan(args: LifecyclePlanArgs, format: Format) -> anyhow::Result
             EvidenceMode::Sample => "sample",
             EvidenceMode::Live => "live",
         };
-        let packet = build_packet(&plan, &evidence, mode);
+        let mut packet = build_packet(&plan, &evidence, mode);
+        packet.invariants = invariants.clone();
         write_file(path, &python_pretty(&packet.to_json()))?;
     }
     print(&python_pretty(&serde_json::to_value(&export.export_map)?))?;
-    let failures = plan_gate_failures(&plan, &args.policy_pack);
+    let mut failures = plan_gate_failures(&plan, &args.policy_pack);
+    failures.extend(invariants.iter().flat_map(|report| report.blockers()));
     for failure in &failures {
         note(&format!("gate failed: {failure}"));
     }

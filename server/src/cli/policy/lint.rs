@@ -15,11 +15,14 @@ use crate::cli::format::junit::{self, Case, Failure, Suite};
 use crate::cli::format::sarif::{sarif_log, LintedFile};
 use crate::cli::format::text::{pass_fail, render_diagnostics};
 use crate::cli::output::{color_enabled, display_path, gate, plural, print, read_text, Format};
-use crate::cli::pack::{load_pack, pack_file, read_under_root, OutsideRoot};
+use crate::cli::pack::{load_pack, pack_file, read_under_root, OutsideRoot, CASES_FILE};
 
 pub(super) const LINT_HELP: &str = "\
 Lints each pack's policy.yaml (default: every pack under the policy root) and prints positioned
-diagnostics with the source line. Colour follows the terminal; NO_COLOR turns it off.
+diagnostics with the source line. When a cases.yaml next to the policy declares invariants
+(must_block, must_allow, must_require_approval), each is proved for the loaded pack and a
+failure is shown on the invariant with a counterexample. Colour follows the terminal; NO_COLOR
+turns it off.
 
 Examples:
   cavra policy lint
@@ -52,15 +55,60 @@ struct LintedPack {
     source: String,
     diagnostics: Vec<Diagnostic>,
     cavra_report: Option<lifecycle::lint::LintReport>,
+    /// The `cases.yaml` beside the policy, when it declares invariants (or fails to).
+    cases: Option<LintedCases>,
+}
+
+/// A pack's `cases.yaml`: its invariants' declaration problems and failed proofs.
+struct LintedCases {
+    path: String,
+    source: String,
+    diagnostics: Vec<Diagnostic>,
+    report: lifecycle::invariants::InvariantReport,
 }
 
 impl LintedPack {
     fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
+            .chain(self.cases.iter().flat_map(|c| c.diagnostics.iter()))
             .filter(|d| d.severity == severity)
             .count()
     }
+}
+
+/// Proves the invariants of the `cases.yaml` next to `policy_path`, if there is one that
+/// declares any (or declares them wrongly).
+fn lint_cases(
+    policy_path: &std::path::Path,
+    source: &str,
+    value: Option<&lifecycle::value::Value>,
+) -> anyhow::Result<Option<LintedCases>> {
+    let Some(path) = policy_path
+        .parent()
+        .map(|dir| dir.join(CASES_FILE))
+        .filter(|p| p.is_file())
+    else {
+        return Ok(None);
+    };
+    let cases = read_text("cases file", &path)?;
+    let root = lifecycle::model::parse_policy(source).root;
+    let empty = lifecycle::value::Value::Map(Vec::new());
+    let linted = lifecycle::invariants::lint_cases(
+        &cases,
+        value.unwrap_or(&empty),
+        root.as_ref(),
+        lifecycle::invariants::GATE_STATE_BUDGET,
+    );
+    if linted.parsed.invariants.is_empty() && linted.diagnostics.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(LintedCases {
+        path: display_path(&path),
+        source: cases,
+        diagnostics: linted.diagnostics,
+        report: linted.report,
+    }))
 }
 
 fn lint_targets(args: &LintArgs) -> anyhow::Result<Vec<LintedPack>> {
@@ -101,16 +149,23 @@ fn lint_targets(args: &LintArgs) -> anyhow::Result<Vec<LintedPack>> {
         } else {
             name
         };
-        let cavra_report = match cavra_value {
-            Some(value) => Some(lifecycle::lint::lint_report(&value)),
+        let cavra_report = match &cavra_value {
+            Some(value) => Some(lifecycle::lint::lint_report(value)),
             None => outcome.report.clone(),
         };
+        // Invariants are proved on what the evaluator runs: the loaded pack (inherits merged).
+        let cases = lint_cases(
+            &path,
+            &source,
+            cavra_value.as_ref().or(outcome.value.as_ref()),
+        )?;
         linted.push(LintedPack {
             name,
             path: display_path(&path),
             source,
             diagnostics: outcome.diagnostics,
             cavra_report,
+            cases,
         });
     }
     Ok(linted)
@@ -128,6 +183,15 @@ fn lint_text(packs: &[LintedPack], color: bool) -> String {
             ));
             out.push('\n');
         }
+        if let Some(cases) = pack.cases.as_ref().filter(|c| !c.diagnostics.is_empty()) {
+            out.push_str(&render_diagnostics(
+                &cases.diagnostics,
+                &cases.source,
+                &cases.path,
+                color,
+            ));
+            out.push('\n');
+        }
     }
     let mut totals = [0usize; 3];
     for pack in packs {
@@ -140,8 +204,18 @@ fn lint_text(packs: &[LintedPack], color: bool) -> String {
             *total += count;
         }
         let status = pass_fail(counts[0] == 0, "ok", color);
+        let proofs = pack
+            .cases
+            .as_ref()
+            .map(|c| {
+                format!(
+                    " (invariants: {} of {} proved)",
+                    c.report.proved_count, c.report.invariant_count
+                )
+            })
+            .unwrap_or_default();
         out.push_str(&format!(
-            "{status} {}: {}, {}, {}\n",
+            "{status} {}: {}, {}, {}{proofs}\n",
             pack.path,
             plural(counts[0], "blocker"),
             plural(counts[1], "warning"),
@@ -162,7 +236,7 @@ fn lint_json(packs: &[LintedPack]) -> anyhow::Result<serde_json::Value> {
     let files = packs
         .iter()
         .map(|pack| {
-            Ok(json!({
+            let mut file = json!({
                 "policy_pack": pack.name,
                 "path": pack.path,
                 "blocker_count": pack.count(Severity::Blocker),
@@ -170,7 +244,15 @@ fn lint_json(packs: &[LintedPack]) -> anyhow::Result<serde_json::Value> {
                 "info_count": pack.count(Severity::Info),
                 "diagnostics": serde_json::to_value(&pack.diagnostics)?,
                 "cavra_report": serde_json::to_value(&pack.cavra_report)?,
-            }))
+            });
+            if let Some(cases) = &pack.cases {
+                file["cases"] = json!({
+                    "path": cases.path,
+                    "diagnostics": serde_json::to_value(&cases.diagnostics)?,
+                    "invariants": serde_json::to_value(&cases.report)?,
+                });
+            }
+            Ok(file)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let blockers: usize = packs.iter().map(|p| p.count(Severity::Blocker)).sum();
@@ -189,20 +271,21 @@ fn lint_junit(packs: &[LintedPack]) -> String {
         .iter()
         .map(|pack| {
             let classname = format!("cavra.policy.lint.{}", pack.name);
-            let mut cases: Vec<Case> = pack
-                .diagnostics
-                .iter()
-                .map(|d| {
+            let files = std::iter::once((&pack.diagnostics, &pack.source, &pack.path)).chain(
+                pack.cases
+                    .iter()
+                    .map(|c| (&c.diagnostics, &c.source, &c.path)),
+            );
+            let mut cases: Vec<Case> = files
+                .flat_map(|(diagnostics, source, path)| {
+                    diagnostics.iter().map(move |d| (d, source, path))
+                })
+                .map(|(d, source, path)| {
                     let position = d
                         .span
-                        .map(|s| format!("{}:{}:{}", pack.path, s.line, s.col))
-                        .unwrap_or_else(|| pack.path.clone());
-                    let rendered = render_diagnostics(
-                        std::slice::from_ref(d),
-                        &pack.source,
-                        &pack.path,
-                        false,
-                    );
+                        .map(|s| format!("{path}:{}:{}", s.line, s.col))
+                        .unwrap_or_else(|| path.clone());
+                    let rendered = render_diagnostics(std::slice::from_ref(d), source, path, false);
                     let name = format!("{} {} at {position}", d.code, d.name);
                     if d.is_blocker() {
                         Case {
@@ -274,10 +357,18 @@ pub fn lint(args: LintArgs, format: Format) -> anyhow::Result<ExitCode> {
         Format::Sarif => {
             let files: Vec<LintedFile<'_>> = packs
                 .iter()
-                .map(|pack| LintedFile {
-                    path: &pack.path,
-                    source: &pack.source,
-                    diagnostics: &pack.diagnostics,
+                .flat_map(|pack| {
+                    let cases = pack.cases.iter().map(|c| LintedFile {
+                        path: &c.path,
+                        source: &c.source,
+                        diagnostics: &c.diagnostics,
+                    });
+                    std::iter::once(LintedFile {
+                        path: &pack.path,
+                        source: &pack.source,
+                        diagnostics: &pack.diagnostics,
+                    })
+                    .chain(cases)
                 })
                 .collect();
             let mut text = serde_json::to_string_pretty(&sarif_log(&files))?;

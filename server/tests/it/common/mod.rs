@@ -108,9 +108,29 @@ pub async fn seeded_service(url: &str, data_dir: PathBuf) -> Service {
 
 /// [`seeded_service`] with a given configuration.
 pub async fn seeded_service_with(url: &str, config: ServiceConfig) -> Service {
+    seeded_service_with_cases(url, config, None).await
+}
+
+/// [`seeded_service_with`], the fixture pack imported with `cases` as its `cases.yaml` (when
+/// given) before the rest.
+pub async fn seeded_service_with_cases(
+    url: &str,
+    config: ServiceConfig,
+    cases: Option<&str>,
+) -> Service {
     let database = Database::connect(url).await.expect("connect");
     let service = Service::new(database, config).expect("service");
     server::demo::seed_users(&service).await.expect("users");
+    if let Some(cases) = cases {
+        let source = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/policies/cavra-ai-agent-baseline/policy.yaml"),
+        )
+        .expect("fixture pack");
+        server::service::authoring::import_pack(&service, &source, Some(cases))
+            .await
+            .expect("import the fixture pack with its cases");
+    }
     let policies = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies");
     let imported = server::demo::import_policies(&service, &policies)
         .await
@@ -141,13 +161,26 @@ pub async fn servers() -> Vec<TestServer> {
 
 /// [`servers`] whose [`test_config`] is adjusted by `configure` first.
 pub async fn servers_with(configure: fn(&mut ServiceConfig)) -> Vec<TestServer> {
-    servers_with_options(configure, ServeOptions::default()).await
+    start_servers(configure, None, ServeOptions::default()).await
 }
 
 /// [`servers_with`], served with the given connection limits (the same serve loop as
 /// `cavra serve`).
 pub async fn servers_with_options(
     configure: fn(&mut ServiceConfig),
+    serve_options: ServeOptions,
+) -> Vec<TestServer> {
+    start_servers(configure, None, serve_options).await
+}
+
+/// [`servers`] whose fixture pack has `cases` as its `cases.yaml`.
+pub async fn servers_with_cases(cases: &str) -> Vec<TestServer> {
+    start_servers(|_| {}, Some(cases), ServeOptions::default()).await
+}
+
+async fn start_servers(
+    configure: fn(&mut ServiceConfig),
+    cases: Option<&str>,
     serve_options: ServeOptions,
 ) -> Vec<TestServer> {
     let mut out = Vec::new();
@@ -162,7 +195,7 @@ pub async fn servers_with_options(
         let engine = Engine::from_url(&url).unwrap();
         let mut config = test_config(dir.path().join("data"));
         configure(&mut config);
-        let service = seeded_service_with(&url, config).await;
+        let service = seeded_service_with_cases(&url, config, cases).await;
         let token = extra::runtime_token(&service, "test-runtime", None).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
