@@ -4,13 +4,15 @@
 # for the swarm and 20 s per sign-in storm.
 #   scripts/slow-swarm.sh            # swarm, then the sign-in storm with and without the hash cap
 #   CONNECTIONS=500 SAMPLES=100 scripts/slow-swarm.sh
+#   ONLY=swarm scripts/slow-swarm.sh   # or ONLY=login
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # 2,000 slow clients plus the server's side of them need more than the usual 1,024 files.
 ulimit -n 8192
 cargo build --release -p server --bin cavra --example slow_swarm
-cavra=target/release/cavra
-swarm=target/release/examples/slow_swarm
+target="${CARGO_TARGET_DIR:-target}"
+cavra="$target/release/cavra"
+swarm="$target/release/examples/slow_swarm"
 
 work="$(mktemp -d)"
 pid=""
@@ -32,12 +34,15 @@ start() {
   [ -n "$addr" ] || { cat "$work/err"; exit 2; }
 }
 
-echo "== slow-client swarm (${CONNECTIONS:-2000} connections)"
-start
-ADDR="$addr" TOKEN="$token" CONNECTIONS="${CONNECTIONS:-2000}" SAMPLES="${SAMPLES:-200}" \
-  timeout 120 "$swarm"
-stop
+if [ "${ONLY:-swarm}" = swarm ]; then
+  echo "== slow-client swarm (${CONNECTIONS:-2000} connections)"
+  start
+  ADDR="$addr" TOKEN="$token" CONNECTIONS="${CONNECTIONS:-2000}" SAMPLES="${SAMPLES:-200}" \
+    timeout 120 "$swarm"
+  stop
+fi
 
+[ "${ONLY:-login}" = login ] || exit 0
 for cap in 1024 default; do
   if [ "$cap" = default ]; then
     echo "== sign-in storm, hash cap = cores ($(nproc))"; start

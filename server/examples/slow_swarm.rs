@@ -4,8 +4,10 @@
 //! token `TOKEN`) latency, `SAMPLES` sequential requests each on one kept-alive connection,
 //! first on a quiet server, then while `CONNECTIONS` (default 2000) slow clients are connected:
 //! each sends the start of a request head and then one more header byte every `TRICKLE_SECS`
-//! (default 3), reconnecting whenever the server closes it. Prints p50/p99 before and during, and
-//! how many slow connections the server closed.
+//! (default 3), reconnecting whenever the server closes it. The measurement starts `HOLD_SECS`
+//! (default 12) after the swarm connected, once the server's header timeout (10 s) is cutting
+//! slow clients and they reconnect. Prints p50/p99 before and during, and how many slow
+//! connections the server closed.
 //!
 //! `MODE=login`: measures a real sign-in's latency (`author`), `SAMPLES` times, first on a quiet
 //! server, then while `STORM` (default 32) workers send wrong sign-ins back to back, each from
@@ -134,6 +136,7 @@ async fn swarm(addr: SocketAddr, samples: usize) -> anyhow::Result<()> {
     let token = std::env::var("TOKEN").context("TOKEN: a runtime token (`--demo` prints one)")?;
     let connections = env_number("CONNECTIONS", 2000).clamp(1, 20_000);
     let trickle = Duration::from_secs(env_number("TRICKLE_SECS", 3).clamp(1, 60));
+    let hold = Duration::from_secs(env_number("HOLD_SECS", 12).clamp(0, 120));
     let before = measure(addr, &token, samples).await?;
 
     let open = Arc::new(AtomicI64::new(0));
@@ -187,9 +190,14 @@ async fn swarm(addr: SocketAddr, samples: usize) -> anyhow::Result<()> {
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Hold until the server's header timeout has started cutting slow clients (which then
+    // reconnect), so the measurement sees the churn as well as the open connections.
+    tokio::time::sleep(hold).await;
     let open_at_start = open.load(Ordering::Relaxed);
+    let closed_before = closed_by_server.load(Ordering::Relaxed);
     let during = measure(addr, &token, samples).await?;
     let open_at_end = open.load(Ordering::Relaxed);
+    let closed_during = closed_by_server.load(Ordering::Relaxed) - closed_before;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.abort();
@@ -198,8 +206,8 @@ async fn swarm(addr: SocketAddr, samples: usize) -> anyhow::Result<()> {
     println!("slow clients: {connections} (a header byte every {trickle:?})");
     println!(
         "open during the measurement: {open_at_start} at start, {open_at_end} at end; \
-         closed by the server: {}; failed connects: {}",
-        closed_by_server.load(Ordering::Relaxed),
+         closed by the server: {closed_before} before it, {closed_during} during it; \
+         failed connects: {}",
         connect_failures.load(Ordering::Relaxed)
     );
     println!(
