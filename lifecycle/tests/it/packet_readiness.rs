@@ -62,6 +62,41 @@ fn builder_reproduces_the_example_packets() {
     }
 }
 
+/// The invariant proofs ride after CAVRA's fields: CAVRA's fields keep their bytes and order,
+/// and the validator's result is the same with or without them, proofs violated or not.
+#[test]
+fn invariant_proofs_are_an_extra_field_the_validator_ignores() {
+    let golden = fixture_json(LIVE);
+    let plan = baseline_plan_for(&golden);
+    let plain = build_packet(&plan, &live_evidence(), "live");
+    let cases = "must_block:\n  - {action: read_file, target: \"**/*.key\"}\nmust_allow:\n  - {action: execute_command, requested_operation: \"pytest*\"}\n";
+    let invariants = lifecycle::invariants::parse_invariants(cases).invariants;
+    let report = lifecycle::invariants::prove_invariants(
+        &load_pack("cavra-ai-agent-baseline"),
+        &invariants,
+        lifecycle::invariants::GATE_STATE_BUDGET,
+    );
+    assert_eq!((report.proved_count, report.violated_count), (1, 1));
+    let mut with = plain.clone();
+    with.invariants = Some(report);
+    let json = with.to_json();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(keys.last().map(|k| k.as_str()), Some("invariants"));
+    let mut stripped = json.clone();
+    stripped.as_object_mut().unwrap().remove("invariants");
+    assert_eq!(python_pretty(&stripped), python_pretty(&plain.to_json()));
+    assert_eq!(python_pretty(&plain.to_json()), fixture(LIVE));
+    for require_live in [false, true] {
+        assert_eq!(
+            validate_packet(&json, require_live),
+            validate_packet(&plain.to_json(), require_live)
+        );
+    }
+    // It reads back.
+    let back: lifecycle::packet::ReadinessPacket = serde_json::from_value(json).unwrap();
+    assert_eq!(back, with);
+}
+
 #[test]
 fn validator_reproduces_cavra_results() {
     let cases = [

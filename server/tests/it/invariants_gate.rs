@@ -375,3 +375,76 @@ fn policy_lint_proves_the_invariants_of_cases_yaml() {
         out.stdout
     );
 }
+
+/// An invariant the fixture pack as imported breaks (it does not block `.key` files).
+const BROKEN_BY_IMPORT: &str = "\
+must_block:
+  - {action: read_file, target: \"**/*.key\"}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_to_a_version_that_breaks_an_invariant_is_refused() {
+    for server in crate::common::servers_with_cases(BROKEN_BY_IMPORT).await {
+        let engine = server.engine;
+        let addr = server.addr;
+        let author = login(addr, "author").await;
+        let (_, packs) = author.send("GET", "/api/packs", None).await;
+        let imported = packs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == PACK)
+            .unwrap()["enforced_digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The imported version breaks the invariant; a version blocking `.key` files keeps it
+        // and is promoted through the gate.
+        let (status, fixed) = publish(&author, |source| {
+            with_version(source, "0.4.0").replace(
+                "    - \"**/*.pem\"\n",
+                "    - \"**/*.pem\"\n    - \"**/*.key\"\n",
+            )
+        })
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{fixed}");
+        let fixed_digest = fixed["digest"].as_str().unwrap().to_owned();
+        make_ready(addr, &server.token, &author, &fixed_digest).await;
+        let (status, promoted) = author
+            .send(
+                "POST",
+                &format!("/api/packs/{PACK}/promote"),
+                Some(json!({"digest": fixed_digest})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{engine:?}: {promoted}");
+        // Rolling back to the imported version is refused, with or without break-glass.
+        let expected = "invariants: invariant `must_block[0]` (read_file target matching `**/*.key` is always block) is violated: target `/.key` is allow (no rule matched: filesystem.read.allow)";
+        let (status, refused) = author
+            .send(
+                "POST",
+                &format!("/api/packs/{PACK}/rollback"),
+                Some(json!({"digest": imported, "reason": "back to the imported rules"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert!(
+            strings(&refused["missing"]).contains(&expected.to_owned()),
+            "{engine:?}: {refused}"
+        );
+        let admin = login(addr, "admin").await;
+        let (status, refused) = admin
+            .send(
+                "POST",
+                &format!("/api/packs/{PACK}/break-glass"),
+                Some(json!({"digest": imported, "action": "rollback", "reason": "incident 43: roll back now"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert_eq!(
+            strings(&refused["missing"]),
+            vec![expected.to_owned()],
+            "{refused}"
+        );
+    }
+}
