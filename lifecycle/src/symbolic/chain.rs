@@ -736,11 +736,13 @@ impl Chain {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::decide::matcher::PatternSet;
 
-    fn chain(patterns: &[&str]) -> Chain {
+    /// A chain of `commands.block` rules over `patterns`, falling through to allow (shared with
+    /// the search module's tests).
+    pub(in crate::symbolic) fn chain(patterns: &[&str]) -> Chain {
         let rules = patterns
             .iter()
             .enumerate()

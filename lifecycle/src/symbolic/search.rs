@@ -240,25 +240,9 @@ pub(super) fn search(
 
 #[cfg(test)]
 mod tests {
+    use super::super::chain::tests::chain;
     use super::super::chain::tokens;
     use super::*;
-
-    fn chain(patterns: &[&str]) -> Chain {
-        let rules = patterns
-            .iter()
-            .enumerate()
-            .map(|(index, p)| Rule {
-                pattern: Arc::from(*p),
-                tokens: tokens(p, false),
-                outcome: Outcome::Block,
-                rule_id: RuleId::CommandsBlock,
-                list: "commands.block",
-                index,
-                text_id: index as u32,
-            })
-            .collect();
-        Chain::new(rules, (Outcome::Allow, RuleId::CommandsAllow))
-    }
 
     /// Every label met, shortest input first (searching again, excluding those found).
     fn labels(domain: Domain, probe_pattern: &str, patterns: &[&str]) -> Vec<(u32, String)> {
